@@ -1,0 +1,29 @@
+# Two commands matter: `make serve` and `make test`. Everything else supports them.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export DOORPOST_DATA_DIR ?= $(CURDIR)/data
+
+.PHONY: serve test install bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Start Doorpost on SQLite at http://127.0.0.1:8000 and print where to point an identity provider.
+serve: $(STAMP)
+	$(BIN)/doorpost db upgrade
+	$(BIN)/doorpost demo
+	$(BIN)/doorpost serve --host 127.0.0.1 --port 8000
+
+## Run the whole test suite (SQLite, and PostgreSQL when DOORPOST_TEST_POSTGRES_URL reaches one).
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

@@ -1,0 +1,33 @@
+"""The composition root: settings → database → services → ASGI application.
+
+The only module that wires adapters together; `uvicorn doorpost.app:create_app --factory`
+serves what it builds.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.requests import Request
+
+from doorpost.config import Settings
+from doorpost.http.app import build_http_app
+from doorpost.http.scim_api import ScimApi
+from doorpost.scim.dialects import RFC, Dialect
+from doorpost.service.auth import Caller
+from doorpost.service.scim import ScimService
+from doorpost.store.database import Database
+
+
+def choose_dialect(_request: Request, _caller: Caller) -> Dialect:
+    return RFC
+
+
+def create_app(settings: Settings | None = None) -> object:
+    settings = settings or Settings.from_env()
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    db = Database(settings.database_url, pool_size=settings.pool_size)
+    service = ScimService(db, settings.limits)
+    scim = ScimApi(db, service, settings.public_url, choose_dialect)
+    return build_http_app(db, scim)

@@ -1,0 +1,1 @@
+"""The `doorpost` operator CLI (typer): one module per command group."""

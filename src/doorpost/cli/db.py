@@ -1,0 +1,35 @@
+"""`doorpost db`: create, migrate and check the database (Alembic)."""
+
+from __future__ import annotations
+
+import typer
+
+from doorpost.cli.context import settings
+from doorpost.cli.output import fail
+from doorpost.store import migrate
+
+app = typer.Typer(help="Create, migrate and check the database.", no_args_is_help=True)
+
+
+@app.command("upgrade")
+def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+    """Create the database or migrate it to the latest schema."""
+    migrate.upgrade(settings().database_url, revision)
+    typer.echo("database is up to date")
+
+
+@app.command("check")
+def check() -> None:
+    """Fail when the database schema differs from the code's tables (migration drift)."""
+    diffs = migrate.drift(settings().database_url)
+    if diffs:
+        for d in diffs:
+            typer.echo(repr(d))
+        fail(f"{len(diffs)} difference(s) between the database and the code")
+    typer.echo("no drift")
+
+
+@app.command("revision")
+def revision(message: str = typer.Argument(..., help="What the migration does.")) -> None:
+    """Generate a migration from the difference between the tables and the database."""
+    migrate.revision(settings().database_url, message)

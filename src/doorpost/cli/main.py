@@ -1,0 +1,20 @@
+"""`doorpost`: the operator CLI's entry point."""
+
+from __future__ import annotations
+
+import typer
+
+from doorpost.cli import db, orgs, scim, serve, tokens
+
+app = typer.Typer(help="Doorpost: SCIM 2.0 provisioning for physical access control.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+app.add_typer(db.app, name="db")
+app.add_typer(orgs.app, name="org")
+app.add_typer(scim.app, name="scim")
+app.add_typer(tokens.app, name="token")
+app.command("serve")(serve.serve)
+app.command("demo")(serve.demo)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,69 @@
+"""Settings, read from environment variables once at start-up.
+
+| variable | default | meaning |
+|---|---|---|
+| DOORPOST_DATABASE_URL | sqlite file in DOORPOST_DATA_DIR | SQLAlchemy URL; `postgresql://…` in production |
+| DOORPOST_DATA_DIR | ./data | where the embedded SQLite database lives |
+| DOORPOST_PUBLIC_URL | (from each request) | external base URL, e.g. https://doors.example.com |
+| DOORPOST_MAX_PAGE_SIZE | 1000 | most resources in one list response |
+| DOORPOST_DEFAULT_PAGE_SIZE | 100 | list page size when the client sends no `count` |
+| DOORPOST_MAX_BODY_BYTES | 1048576 | largest request body accepted (413 beyond) |
+| DOORPOST_DB_POOL_SIZE | 8 | database connections per worker |
+| DOORPOST_LOG_LEVEL | info | logging level |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from doorpost.scim.discovery import Limits
+from doorpost.store.engine import default_sqlite_url
+
+ENVIRONMENT_VARIABLES = (
+    "DOORPOST_DATABASE_URL", "DOORPOST_DATA_DIR", "DOORPOST_PUBLIC_URL",
+    "DOORPOST_MAX_PAGE_SIZE", "DOORPOST_DEFAULT_PAGE_SIZE", "DOORPOST_MAX_BODY_BYTES",
+    "DOORPOST_DB_POOL_SIZE", "DOORPOST_LOG_LEVEL",
+)
+
+
+class ConfigError(ValueError):
+    """An environment variable holds a value Doorpost cannot use."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, not {raw!r}.") from exc
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}.")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    public_url: str | None = None
+    limits: Limits = field(default_factory=Limits)
+    pool_size: int = 8
+    log_level: str = "info"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        data_dir = env.get("DOORPOST_DATA_DIR") or "data"
+        url = env.get("DOORPOST_DATABASE_URL") or default_sqlite_url(data_dir)
+        max_page = _int(env, "DOORPOST_MAX_PAGE_SIZE", 1000)
+        limits = Limits(
+            max_page_size=max_page,
+            default_page_size=min(_int(env, "DOORPOST_DEFAULT_PAGE_SIZE", 100), max_page),
+            max_body_bytes=_int(env, "DOORPOST_MAX_BODY_BYTES", 1_048_576),
+        )
+        public = (env.get("DOORPOST_PUBLIC_URL") or "").rstrip("/") or None
+        return cls(url, public, limits, _int(env, "DOORPOST_DB_POOL_SIZE", 8),
+                   env.get("DOORPOST_LOG_LEVEL", "info"))

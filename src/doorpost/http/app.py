@@ -1,0 +1,52 @@
+"""The Starlette application: `/scim/v2/…`, `/healthz`, and a small landing page."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from doorpost.http.scim_api import ScimApi
+from doorpost.store.database import Database
+
+SCIM_PREFIX = "/scim/v2"
+log = logging.getLogger("doorpost.http")
+
+
+def build_http_app(db: Database, scim: ScimApi) -> Starlette:
+    async def healthz(_request: Request) -> Response:
+        def ping() -> None:
+            with db.read() as conn:
+                conn.execute(text("SELECT 1"))
+        try:
+            await run_in_threadpool(ping)
+        except Exception:
+            log.exception("health check: database unreachable")
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+        return JSONResponse({"status": "ok", "database": db.backend})
+
+    async def index(_request: Request) -> Response:
+        return PlainTextResponse("Doorpost: SCIM 2.0 provisioning for physical access control.\n"
+                                 f"Point your identity provider at {SCIM_PREFIX}.\n")
+
+    app = Starlette(routes=[Route("/healthz", healthz), Route("/", index)])
+
+    async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] == "http" and (path == SCIM_PREFIX or path.lower().startswith(
+                SCIM_PREFIX + "/") or path.lower() == SCIM_PREFIX):
+            scope = dict(scope)
+            scope["path_params"] = {"path": path[len(SCIM_PREFIX):]}
+            response = await scim(Request(scope, receive))
+            await response(scope, receive, send)
+            return
+        await app(scope, receive, send)
+
+    asgi.starlette = app  # type: ignore[attr-defined]
+    return asgi  # type: ignore[return-value]

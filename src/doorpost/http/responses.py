@@ -1,0 +1,24 @@
+"""SCIM responses: `application/scim+json`, serialized with orjson; errors rendered here only."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import orjson
+from starlette.responses import Response
+
+from doorpost.scim.errors import ScimError
+
+SCIM_MEDIA_TYPE = "application/scim+json"
+
+
+def scim_response(status: int, body: Any = None, headers: Mapping[str, str] | None = None
+                  ) -> Response:
+    content = b"" if body is None else orjson.dumps(body)
+    return Response(content, status_code=status, headers=dict(headers or {}),
+                    media_type=SCIM_MEDIA_TYPE if body is not None else None)
+
+
+def error_response(error: ScimError) -> Response:
+    headers = {"WWW-Authenticate": 'Bearer realm="doorpost"'} if error.status == 401 else None
+    return scim_response(error.status, error.to_body(), headers)

@@ -1,0 +1,180 @@
+"""The SCIM endpoints under `/scim/v2` (RFC 7644 §3): one small router, case-insensitive.
+
+Entra and others append `/Users` to whatever tenant URL the owner pasted, sometimes with a
+doubled slash or a different case; so paths are matched on their non-empty, lower-cased
+segments. Unknown paths answer a SCIM 404 and wrong methods a SCIM 405.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from doorpost.http.body import read_json
+from doorpost.http.responses import error_response, scim_response
+from doorpost.scim import discovery
+from doorpost.scim.definitions import GROUP_TYPE, RESOURCE_TYPES, SCHEMAS, USER_TYPE
+from doorpost.scim.dialects import Dialect
+from doorpost.scim.errors import InternalError, MethodNotAllowed, NotFound, ScimError
+from doorpost.scim.listing import list_response, parse_search_body
+from doorpost.scim.schema import ResourceType
+from doorpost.service.auth import Caller, authenticate
+from doorpost.service.scim import Outcome, ScimService
+from doorpost.store.database import Database
+
+log = logging.getLogger("doorpost.scim")
+
+RESOURCES: dict[str, ResourceType] = {"users": USER_TYPE, "groups": GROUP_TYPE}
+
+
+@dataclass
+class RequestRecord:
+    """What the activity log keeps of one SCIM request (never the token itself)."""
+
+    caller: Caller | None
+    method: str
+    path: str
+    status: int
+    latency_us: int
+    dialect: str | None
+    resource_type: str | None
+    resource_id: str | None
+    notes: list[dict[str, str]]
+
+
+Recorder = Callable[[RequestRecord], None]
+DialectChooser = Callable[[Request, Caller], Dialect]
+
+
+class ScimApi:
+    """ASGI-facing handler for everything under the SCIM base path."""
+
+    def __init__(self, db: Database, service: ScimService, public_url: str | None,
+                 choose_dialect: DialectChooser, record: Recorder | None = None) -> None:
+        self.db = db
+        self.service = service
+        self.public_url = public_url
+        self.choose_dialect = choose_dialect
+        self.record = record
+
+    def base_url(self, request: Request) -> str:
+        if self.public_url:
+            return f"{self.public_url}/scim/v2"
+        return f"{request.url.scheme}://{request.url.netloc}/scim/v2"
+
+    async def __call__(self, request: Request) -> Response:
+        started = time.perf_counter_ns()
+        state: dict[str, Any] = {"caller": None, "dialect": None, "rt": None, "outcome": None}
+        try:
+            response = await self.dispatch(request, state)
+        except ScimError as exc:
+            response = error_response(exc)
+        except Exception:  # the outermost net: a SCIM-shaped 500, never a trace
+            log.exception("unhandled error on %s %s", request.method, request.url.path)
+            response = error_response(InternalError("An internal error occurred; it has been "
+                                                    "logged."))
+        if self.record is not None and state["caller"] is not None:
+            outcome: Outcome | None = state["outcome"]
+            rt: ResourceType | None = state["rt"]
+            self.record(RequestRecord(
+                state["caller"], request.method, request.url.path, response.status_code,
+                (time.perf_counter_ns() - started) // 1000, state["dialect"],
+                rt.name if rt else None, outcome.resource_id if outcome else None,
+                [n.to_json() for n in outcome.notes] if outcome else []))
+        return response
+
+    async def dispatch(self, request: Request, state: dict[str, Any]) -> Response:
+        raw = request.path_params.get("path", "")
+        segments = [s for s in raw.split("/") if s]
+        method = request.method
+        base = self.base_url(request)
+        if not segments:
+            raise NotFound("Nothing here: see /ServiceProviderConfig, /Users and /Groups.")
+        head = segments[0].lower()
+        if head == ".search" and len(segments) == 1:
+            if method != "POST":
+                raise MethodNotAllowed("Use POST for /.search.")
+            caller = await run_in_threadpool(authenticate, self.db,
+                                             request.headers.get("authorization"))
+            state["caller"] = caller
+            dialect = self.choose_dialect(request, caller)
+            search = parse_search_body(await read_json(request, self.service.limits.max_body_bytes))
+            outcome = await run_in_threadpool(self.service.search_all, caller, search, base,
+                                              dialect)
+            state["outcome"] = outcome
+            return scim_response(outcome.status, outcome.body, outcome.headers)
+        if head in ("serviceproviderconfig", "resourcetypes", "schemas"):
+            if method != "GET":
+                raise MethodNotAllowed(f"{method} is not allowed on discovery endpoints.")
+            return self.discovery(head, segments[1:], base)
+        rt = RESOURCES.get(head)
+        if rt is None or len(segments) > 2:
+            raise NotFound(f"No SCIM endpoint at '/{'/'.join(segments)}'.")
+        state["rt"] = rt
+        caller = await run_in_threadpool(authenticate, self.db,
+                                         request.headers.get("authorization"))
+        state["caller"] = caller
+        dialect = self.choose_dialect(request, caller)
+        state["dialect"] = dialect.name
+        params = dict(request.query_params)
+        svc = self.service
+        call: Callable[[], Outcome]
+        if len(segments) == 1:
+            if method == "GET":
+                call = lambda: svc.list(caller, rt, params, base, dialect)  # noqa: E731
+            elif method == "POST":
+                body = await read_json(request, svc.limits.max_body_bytes)
+                call = lambda: svc.create(caller, rt, body, base, dialect)  # noqa: E731
+            else:
+                raise MethodNotAllowed(f"{method} is not allowed on /{rt.endpoint}.")
+        elif segments[1].lower() == ".search":
+            if method != "POST":
+                raise MethodNotAllowed(f"Use POST for /{rt.endpoint}/.search.")
+            search = parse_search_body(await read_json(request, svc.limits.max_body_bytes))
+            call = lambda: svc.list(caller, rt, search, base, dialect)  # noqa: E731
+        else:
+            id_ = segments[1]
+            if_match = request.headers.get("if-match")
+            if method == "GET":
+                call = lambda: svc.get(caller, rt, id_, params, base)  # noqa: E731
+            elif method == "PUT":
+                body = await read_json(request, svc.limits.max_body_bytes)
+                call = lambda: svc.replace(caller, rt, id_, body, if_match, base, dialect)  # noqa: E731
+            elif method == "PATCH":
+                body = await read_json(request, svc.limits.max_body_bytes)
+                call = lambda: svc.patch(caller, rt, id_, body, if_match, params, base, dialect)  # noqa: E731
+            elif method == "DELETE":
+                call = lambda: svc.delete(caller, rt, id_, if_match)  # noqa: E731
+            else:
+                raise MethodNotAllowed(f"{method} is not allowed on /{rt.endpoint}/{{id}}.")
+        outcome = await run_in_threadpool(call)
+        state["outcome"] = outcome
+        return scim_response(outcome.status, outcome.body, outcome.headers)
+
+    def discovery(self, head: str, rest: list[str], base: str) -> Response:
+        limits = self.service.limits
+        if head == "serviceproviderconfig":
+            if rest:
+                raise NotFound("ServiceProviderConfig has no sub-resources.")
+            return scim_response(200, discovery.service_provider_config(base, limits))
+        items = discovery.resource_types(base) if head == "resourcetypes" else \
+            discovery.schemas(base)
+        known = [rt.name for rt in RESOURCE_TYPES] if head == "resourcetypes" else \
+            [s.id for s in SCHEMAS]
+        if not rest:
+            return scim_response(200, list_response(items, len(items), 1))
+        wanted = "/".join(rest).lower()
+        for name, item in zip(known, items):
+            if name.lower() == wanted:
+                return scim_response(200, item)
+        raise NotFound(f"No {'resource type' if head == 'resourcetypes' else 'schema'} "
+                       f"'{'/'.join(rest)}'.")
+
+
+Handler = Callable[[Request], Awaitable[Response]]

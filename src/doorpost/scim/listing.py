@@ -1,0 +1,94 @@
+"""List and search requests (RFC 7644 §3.4.2, §3.4.3): query parameters → `ListQuery`.
+
+GET query strings and POST `/.search` bodies produce the same `ListQuery`, so both paths
+filter, sort, page and project identically.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from doorpost.scim.errors import InvalidSyntax, InvalidValue
+from doorpost.scim.filter import Filter, parse_filter
+from doorpost.scim.render import Projection
+from doorpost.scim.schema import ResolvedPath, ResourceType
+
+LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+SEARCH_FIELDS = {"schemas", "filter", "startindex", "count", "sortby", "sortorder",
+                 "attributes", "excludedattributes", "cursor"}
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    filter: Filter | None
+    start_index: int
+    count: int
+    sort_by: ResolvedPath | None
+    descending: bool
+    projection: Projection
+
+
+def _int(raw: Any, name: str) -> int:
+    if isinstance(raw, bool):
+        raise InvalidValue(f"'{name}' must be an integer.")
+    if isinstance(raw, int):
+        return raw
+    try:
+        return int(str(raw).strip())
+    except ValueError as exc:
+        raise InvalidValue(f"'{name}' must be an integer.") from exc
+
+
+def parse_list_query(params: Mapping[str, Any], rt: ResourceType, *, default_count: int,
+                     max_count: int) -> ListQuery:
+    """Read list parameters (names ignore case); RFC 7644 §3.4.2.4 clamps start and count."""
+    p = {k.lower(): v for k, v in params.items()}
+    text = p.get("filter")
+    filter_ = None
+    if text is not None:
+        if not isinstance(text, str):
+            raise InvalidValue("'filter' must be a string.")
+        filter_ = parse_filter(text, rt)
+    start = max(1, _int(p["startindex"], "startIndex")) if p.get("startindex") not in (None, "") else 1
+    count = _int(p["count"], "count") if p.get("count") not in (None, "") else default_count
+    count = min(max(0, count), max_count)
+    sort_by = None
+    if p.get("sortby") not in (None, ""):
+        sort_by = rt.resolve(str(p["sortby"]))
+        if sort_by is None:
+            raise InvalidValue(f"Cannot sort by unknown attribute '{p['sortby']}'.")
+        if sort_by.attr.multi_valued or sort_by.target.is_complex:
+            raise InvalidValue(f"Sorting by '{sort_by.dotted}' is not supported: "
+                               "sort by a single-valued attribute.")
+    order = str(p.get("sortorder") or "ascending").lower()
+    if order not in ("ascending", "descending"):
+        raise InvalidValue("'sortOrder' must be 'ascending' or 'descending'.")
+    projection = Projection.parse(rt, p.get("attributes"), p.get("excludedattributes"))
+    return ListQuery(filter_, start, count, sort_by, order == "descending", projection)
+
+
+def parse_search_body(body: Any) -> dict[str, Any]:
+    """Validate a SearchRequest body (RFC 7644 §3.4.3) and return its parameters."""
+    if not isinstance(body, dict):
+        raise InvalidSyntax("A search body must be a SearchRequest JSON object.")
+    lowered = {k.lower(): v for k, v in body.items()}
+    schemas = lowered.get("schemas")
+    if schemas is not None and (not isinstance(schemas, list) or SEARCH_REQUEST.lower() not in
+                                {s.lower() for s in schemas if isinstance(s, str)}):
+        raise InvalidValue(f"A search body must list '{SEARCH_REQUEST}' in 'schemas'.")
+    unknown = set(lowered) - SEARCH_FIELDS
+    if unknown:
+        raise InvalidValue(f"Unknown SearchRequest member(s): {', '.join(sorted(unknown))}.")
+    return lowered
+
+
+def list_response(resources: list[dict[str, Any]], total: int, start: int) -> dict[str, Any]:
+    return {
+        "schemas": [LIST_RESPONSE],
+        "totalResults": total,
+        "startIndex": start,
+        "itemsPerPage": len(resources),
+        "Resources": resources,
+    }

@@ -1,0 +1,49 @@
+"""Who is calling: a bearer token → the organization it belongs to, or 401.
+
+Every request reads the token row, so a revocation or a disabled SCIM takes effect on the
+very next request. `last_used` is written at most once a minute per token, so reads do not
+turn into writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from doorpost.scim.errors import Unauthorized
+from doorpost.service import tokens
+from doorpost.store.database import Database
+from doorpost.store.directory import now_us
+from doorpost.store.orgs import Organization, OrgStore
+
+LAST_USED_RESOLUTION_US = 60 * 1_000_000
+
+
+@dataclass(frozen=True)
+class Caller:
+    """An authenticated SCIM client: its organization and the token it used."""
+
+    org: Organization
+    token_id: str
+
+
+def authenticate(db: Database, authorization: str | None) -> Caller:
+    presented = ""
+    if authorization:
+        scheme, _, value = authorization.strip().partition(" ")
+        if scheme.lower() == "bearer":
+            presented = value.strip()
+    digest = tokens.digest(presented)  # hashed even when empty: same work either way
+    with db.read() as conn:
+        found = OrgStore(conn).find_by_digest(digest)
+    if found is None or not presented:
+        raise Unauthorized("Missing or invalid bearer token.")
+    record, stored, org = found
+    if not tokens.same_digest(stored, digest) or not record.active:
+        raise Unauthorized("Missing or invalid bearer token.")
+    if not org.scim_enabled:
+        raise Unauthorized("SCIM is disabled for this organization.")
+    now = now_us()
+    if record.last_used_us is None or now - record.last_used_us > LAST_USED_RESOLUTION_US:
+        with db.write() as conn:
+            OrgStore(conn).mark_used(org.id, record.id, now)
+    return Caller(org, record.id)

@@ -1,0 +1,259 @@
+"""SCIM use cases: create, read, replace, patch, delete and list Users and Groups.
+
+Each write runs in one database transaction (`Database.write`) with the row locked, checks
+`If-Match` against the locked version, and either commits completely or not at all. The core
+does the protocol work (validation, PATCH, rendering); the `Directory` does the rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from doorpost.scim.definitions import GROUP_TYPE, USER_TYPE
+from doorpost.scim.dialects import RFC, Dialect
+from doorpost.scim.discovery import Limits
+from doorpost.scim.errors import InvalidFilter, NotFound, PreconditionFailed, ScimError
+from doorpost.scim.listing import ListQuery, list_response, parse_list_query
+from doorpost.scim.notes import Note
+from doorpost.scim.patch import MemberChange, apply_patch, parse_patch_request
+from doorpost.scim.render import Meta, Projection, render
+from doorpost.scim.resource import parse_resource
+from doorpost.scim.schema import ResourceType
+from doorpost.service.auth import Caller
+from doorpost.service.passwords import hash_password
+from doorpost.store.database import Database
+from doorpost.store.directory import Directory, Stored, now_us
+
+
+@dataclass
+class Outcome:
+    """What a use case answers: status, body, headers, and what it touched and normalized."""
+
+    status: int
+    body: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    resource_id: str | None = None
+    notes: list[Note] = field(default_factory=list)
+
+
+def _check_if_match(if_match: str | None, meta: Meta) -> None:
+    """RFC 7644 §3.14: a stale version answers 412 and nothing is written."""
+    if if_match is None:
+        return
+    wanted = {v.strip() for v in if_match.split(",")}
+    if "*" in wanted:
+        return
+    current = meta.etag
+    bare = current[2:] if current.startswith("W/") else current
+    if current not in wanted and bare not in wanted:
+        raise PreconditionFailed(f"The resource has changed: its version is {current}.")
+
+
+class ScimService:
+    def __init__(self, db: Database, limits: Limits) -> None:
+        self.db = db
+        self.limits = limits
+
+    # -- rendering -------------------------------------------------------------------
+    def _relations(self, directory: Directory, rt: ResourceType, items: list[Stored],
+                   projection: Projection, base_url: str) -> list[dict[str, list[dict[str, Any]]]]:
+        ids = [s.meta.id for s in items]
+        if rt is USER_TYPE:
+            if not projection.wants(rt, "groups"):
+                return [{"groups": []} for _ in items]
+            groups = directory.user_groups(ids)
+            return [{"groups": [{"value": g, "$ref": f"{base_url}/Groups/{g}", "display": name,
+                                 "type": "direct"} for g, name in groups[i]]} for i in ids]
+        if not projection.wants(rt, "members"):
+            return [{"members": []} for _ in items]
+        members = directory.group_members(ids)
+        return [{"members": [{"value": u, "$ref": f"{base_url}/Users/{u}", "type": "User"}
+                             for u in members[i]]} for i in ids]
+
+    def _render_one(self, directory: Directory, rt: ResourceType, stored: Stored,
+                    projection: Projection, base_url: str) -> dict[str, Any]:
+        relations = self._relations(directory, rt, [stored], projection, base_url)[0]
+        return render(rt, stored.doc, stored.meta, base_url, relations, projection)
+
+    def _single(self, status: int, rt: ResourceType, body: dict[str, Any], meta: Meta,
+                base_url: str, notes: list[Note]) -> Outcome:
+        headers = {"ETag": meta.etag, "Location": f"{base_url}/{rt.endpoint}/{meta.id}"}
+        return Outcome(status, body, headers, meta.id, notes)
+
+    @staticmethod
+    def _prepare(rt: ResourceType, doc: dict[str, Any]) -> dict[str, Any]:
+        if rt is USER_TYPE and isinstance(doc.get("password"), str):
+            doc["password"] = hash_password(doc["password"])
+        return doc
+
+    def _directory(self, conn: Any, caller: Caller) -> Directory:
+        return Directory(conn, caller.org.id, self.db.backend)
+
+    # -- use cases -------------------------------------------------------------------
+    def create(self, caller: Caller, rt: ResourceType, body: Any, base_url: str,
+               dialect: Dialect = RFC) -> Outcome:
+        body, notes = dialect.normalize_resource(body, rt)
+        parsed = parse_resource(body, rt)
+        notes += _ignored_schema_notes(parsed.ignored_schemas)
+        doc = self._prepare(rt, parsed.doc)
+        new_id = str(uuid.uuid4())
+        with self.db.write() as conn:
+            directory = self._directory(conn, caller)
+            meta = directory.insert(rt, new_id, doc, now_us())
+            if rt is GROUP_TYPE and parsed.members:
+                directory.apply_member_changes(new_id, [MemberChange("add", tuple(parsed.members))])
+            stored = Stored(doc, meta)
+            out = self._render_one(directory, rt, stored, Projection(), base_url)
+        return self._single(201, rt, out, meta, base_url, notes)
+
+    def get(self, caller: Caller, rt: ResourceType, id_: str, params: Mapping[str, Any],
+            base_url: str) -> Outcome:
+        projection = _projection(rt, params)
+        with self.db.read() as conn:
+            directory = self._directory(conn, caller)
+            stored = directory.get(rt, id_)
+            if stored is None:
+                raise NotFound(f"{rt.name} '{id_}' not found.")
+            out = self._render_one(directory, rt, stored, projection, base_url)
+        return self._single(200, rt, out, stored.meta, base_url, [])
+
+    def replace(self, caller: Caller, rt: ResourceType, id_: str, body: Any,
+                if_match: str | None, base_url: str, dialect: Dialect = RFC) -> Outcome:
+        """PUT (RFC 7644 §3.5.1): never creates; omitted readWrite attributes are cleared."""
+        body, notes = dialect.normalize_resource(body, rt)
+        parsed = parse_resource(body, rt)
+        notes += _ignored_schema_notes(parsed.ignored_schemas)
+        doc = self._prepare(rt, parsed.doc)
+        with self.db.write() as conn:
+            directory = self._directory(conn, caller)
+            current = directory.get(rt, id_, for_update=True)
+            if current is None:
+                raise NotFound(f"{rt.name} '{id_}' not found.")
+            _check_if_match(if_match, current.meta)
+            if "password" not in doc and "password" in current.doc:
+                doc["password"] = current.doc["password"]  # writeOnly: clients cannot echo it
+            changed = 0
+            if rt is GROUP_TYPE:
+                if parsed.members is None:
+                    notes.append(Note("put-without-members", "PUT omitted 'members': the group "
+                                      "now has no members (RFC 7644 §3.5.1)"))
+                changed = directory.apply_member_changes(
+                    id_, _member_delta(directory, id_, parsed.members or []))
+            meta = current.meta
+            if doc != current.doc:
+                meta = directory.update(rt, current, doc, now_us())
+            elif changed:
+                meta = directory.touch(rt, current, now_us())
+            out = self._render_one(directory, rt, Stored(doc, meta), Projection(), base_url)
+        return self._single(200, rt, out, meta, base_url, notes)
+
+    def patch(self, caller: Caller, rt: ResourceType, id_: str, body: Any, if_match: str | None,
+              params: Mapping[str, Any], base_url: str, dialect: Dialect = RFC) -> Outcome:
+        """PATCH (RFC 7644 §3.5.2): atomic; a no-op keeps version and lastModified."""
+        body, notes = dialect.normalize_patch(body, rt)
+        ops = parse_patch_request(body)
+        projection = _projection(rt, params)
+        with self.db.write() as conn:
+            directory = self._directory(conn, caller)
+            current = directory.get(rt, id_, for_update=True)
+            if current is None:
+                raise NotFound(f"{rt.name} '{id_}' not found.")
+            _check_if_match(if_match, current.meta)
+            result = apply_patch(current.doc, ops, rt, dialect.policy)
+            notes += result.notes
+            doc = self._prepare(rt, result.doc)
+            changed = directory.apply_member_changes(id_, result.member_changes)
+            meta = current.meta
+            if doc != current.doc:
+                meta = directory.update(rt, current, doc, now_us())
+            elif changed:
+                meta = directory.touch(rt, current, now_us())
+            wants_body = rt is USER_TYPE or bool(projection.attributes)
+            out = (self._render_one(directory, rt, Stored(doc, meta), projection, base_url)
+                   if wants_body else None)
+        if out is None:
+            return Outcome(204, None, {"ETag": meta.etag}, meta.id, notes)
+        return self._single(200, rt, out, meta, base_url, notes)
+
+    def delete(self, caller: Caller, rt: ResourceType, id_: str, if_match: str | None) -> Outcome:
+        with self.db.write() as conn:
+            directory = self._directory(conn, caller)
+            current = directory.get(rt, id_, for_update=True)
+            if current is None:
+                raise NotFound(f"{rt.name} '{id_}' not found.")
+            _check_if_match(if_match, current.meta)
+            directory.delete(rt, id_)
+        return Outcome(204, None, {}, id_)
+
+    def list(self, caller: Caller, rt: ResourceType, params: Mapping[str, Any], base_url: str,
+             dialect: Dialect = RFC) -> Outcome:
+        params, notes = dialect.normalize_query(dict(params), rt)
+        query = parse_list_query(params, rt, default_count=self.limits.default_page_size,
+                                 max_count=self.limits.max_page_size)
+        with self.db.read() as conn:
+            directory = self._directory(conn, caller)
+            total, items = directory.list(rt, query)
+            relations = self._relations(directory, rt, items, query.projection, base_url)
+            resources = [render(rt, s.doc, s.meta, base_url, r, query.projection)
+                         for s, r in zip(items, relations)]
+        return Outcome(200, list_response(resources, total, query.start_index), notes=notes)
+
+
+    def search_all(self, caller: Caller, params: Mapping[str, Any], base_url: str,
+                   dialect: Dialect = RFC) -> Outcome:
+        """`POST /.search` at the root (RFC 7644 §3.4.3): Users, then Groups, paged as one list.
+
+        A filter that names an attribute only one type has matches nothing of the other type;
+        a filter neither type understands is an error.
+        """
+        queries: list[tuple[ResourceType, ListQuery]] = []
+        error: ScimError | None = None
+        notes: list[Note] = []
+        for rt in (USER_TYPE, GROUP_TYPE):
+            try:
+                rt_params, rt_notes = dialect.normalize_query(dict(params), rt)
+                queries.append((rt, parse_list_query(
+                    rt_params, rt, default_count=self.limits.default_page_size,
+                    max_count=self.limits.max_page_size)))
+                notes += rt_notes
+            except InvalidFilter as exc:
+                error = exc
+        if not queries:
+            assert error is not None
+            raise error
+        start, count = queries[0][1].start_index, queries[0][1].count
+        resources: list[dict[str, Any]] = []
+        total = 0
+        with self.db.read() as conn:
+            directory = self._directory(conn, caller)
+            for rt, query in queries:
+                offset = max(0, start - 1 - total)
+                room = count - len(resources)
+                page = dataclasses.replace(query, start_index=offset + 1, count=room)
+                found, items = directory.list(rt, page)
+                relations = self._relations(directory, rt, items, query.projection, base_url)
+                resources += [render(rt, s.doc, s.meta, base_url, r, query.projection)
+                              for s, r in zip(items, relations)]
+                total += found
+        return Outcome(200, list_response(resources, total, start), notes=notes)
+
+
+def _projection(rt: ResourceType, params: Mapping[str, Any]) -> Projection:
+    lowered = {k.lower(): v for k, v in params.items()}
+    return Projection.parse(rt, lowered.get("attributes"), lowered.get("excludedattributes"))
+
+
+def _ignored_schema_notes(ignored: list[str]) -> list[Note]:
+    return [Note("ignore-unknown-schema", f"ignored schema URI '{urn}' in 'schemas'")
+            for urn in ignored]
+
+
+def _member_delta(directory: Directory, group_id: str, wanted: list[str]) -> list[MemberChange]:
+    """A PUT's member list as the delta from the current one: only changed rows are written."""
+    current = set(directory.group_members([group_id])[group_id])
+    wanted_set = set(wanted)
+    return [MemberChange("remove", tuple(sorted(current - wanted_set))),
+            MemberChange("add", tuple(u for u in wanted if u not in current))]

@@ -1,0 +1,50 @@
+"""The database handle: an engine plus read and write transactions.
+
+`write()` is the unit of work: everything done inside commits together or not at all, which
+is how every SCIM write stays atomic. Driver errors that mean "already taken" become
+`Uniqueness` here, the one place that knows about driver exceptions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Iterator
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from doorpost.scim.errors import Uniqueness
+from doorpost.store.engine import make_engine
+
+
+class Database:
+    def __init__(self, url: str, *, pool_size: int = 8) -> None:
+        self.url = url
+        self.engine: Engine = make_engine(url, pool_size=pool_size)
+        self.backend: str = self.engine.dialect.name  # "sqlite" | "postgresql"
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(doorpost_write=True)
+            try:
+                with conn.begin():
+                    yield conn
+            except IntegrityError as exc:
+                if _is_unique_violation(exc):
+                    raise Uniqueness("A unique attribute is already taken in this "
+                                     "organization.") from exc
+                raise
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _is_unique_violation(exc: IntegrityError) -> bool:
+    text = str(exc.orig).lower()
+    return "unique" in text or "duplicate key" in text

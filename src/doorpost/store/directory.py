@@ -1,0 +1,256 @@
+"""Users, groups and memberships of one organization: the SCIM resources' rows.
+
+Every query is scoped by `org_id`; there is no method that reads across organizations.
+Membership is one row per (organization, group, user): changes insert or delete exactly the
+listed rows, so a group PATCH never loads the member list.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+from sqlalchemy import Connection, and_, delete, func, insert, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from doorpost.scim.errors import InvalidValue, Uniqueness
+from doorpost.scim.listing import ListQuery
+from doorpost.scim.patch import MemberChange
+from doorpost.scim.render import Meta
+from doorpost.scim.schema import ResourceType
+from doorpost.store import tables as t
+from doorpost.store.filter_sql import FilterSql
+
+from datetime import datetime, timezone
+
+
+def now_us() -> int:
+    return time.time_ns() // 1000
+
+
+def from_us(us: int) -> datetime:
+    return datetime.fromtimestamp(us / 1_000_000, tz=timezone.utc)
+
+
+@dataclass
+class Stored:
+    """A resource row: its document and metadata."""
+
+    doc: dict[str, Any]
+    meta: Meta
+
+
+def _stored(row: Any) -> Stored:
+    return Stored(dict(row.doc), Meta(row.id, from_us(row.created_us), from_us(row.modified_us),
+                                      row.version))
+
+
+class Directory:
+    """Repository for one organization's users and groups, inside one transaction."""
+
+    def __init__(self, conn: Connection, org_id: int, backend: str) -> None:
+        self.conn = conn
+        self.org_id = org_id
+        self.backend = backend
+
+    def _table(self, rt: ResourceType) -> Any:
+        return t.users if rt.name == "User" else t.groups
+
+    # -- reads -------------------------------------------------------------------------
+    def get(self, rt: ResourceType, id_: str, *, for_update: bool = False) -> Stored | None:
+        table = self._table(rt)
+        q = select(table).where(table.c.org_id == self.org_id, table.c.id == id_)
+        if for_update and self.backend == "postgresql":
+            q = q.with_for_update()
+        row = self.conn.execute(q).first()
+        return _stored(row) if row else None
+
+    def list(self, rt: ResourceType, query: ListQuery) -> tuple[int, list[Stored]]:
+        table = self._table(rt)
+        where = [table.c.org_id == self.org_id]
+        if query.filter is not None:
+            where.append(FilterSql(rt, self.backend).where(query.filter))
+        total = self.conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+        if query.count == 0 or total < query.start_index:
+            return total, []
+        q = select(table).where(*where)
+        order = []
+        if query.sort_by is not None:
+            operand = FilterSql(rt, self.backend).operand(query.sort_by)
+            key = operand.expr if operand.kind != "text" or operand.case_exact \
+                else func.lower(operand.expr)
+            order.append(key.desc() if query.descending else key.asc())
+        order += [table.c.created_us, table.c.id]
+        q = q.order_by(*order).limit(query.count).offset(query.start_index - 1)
+        return total, [_stored(r) for r in self.conn.execute(q)]
+
+    def user_groups(self, user_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+        """(group id, displayName) of each user's groups, read through the (org, user) index."""
+        out: dict[str, list[tuple[str, str]]] = {u: [] for u in user_ids}
+        if not user_ids:
+            return out
+        m, g = t.memberships.c, t.groups.c
+        q = (select(m.user_id, g.id, g.display_name)
+             .join_from(t.memberships, t.groups, and_(g.org_id == m.org_id, g.id == m.group_id))
+             .where(m.org_id == self.org_id, m.user_id.in_(list(user_ids)))
+             .order_by(g.display_name_ci))
+        for user_id, group_id, name in self.conn.execute(q):
+            out[user_id].append((group_id, name))
+        return out
+
+    def group_members(self, group_ids: Sequence[str]) -> dict[str, list[str]]:
+        """The member user ids of each group, from the membership rows alone."""
+        out: dict[str, list[str]] = {g: [] for g in group_ids}
+        if not group_ids:
+            return out
+        m = t.memberships.c
+        q = (select(m.group_id, m.user_id)
+             .where(m.org_id == self.org_id, m.group_id.in_(list(group_ids)))
+             .order_by(m.group_id, m.user_id))
+        for group_id, user_id in self.conn.execute(q):
+            out[group_id].append(user_id)
+        return out
+
+    # -- writes ------------------------------------------------------------------------
+    def insert(self, rt: ResourceType, id_: str, doc: dict[str, Any], at_us: int) -> Meta:
+        self._check_unique(rt, doc, None)
+        table = self._table(rt)
+        self.conn.execute(insert(table).values(
+            org_id=self.org_id, id=id_, doc=doc, version=1, created_us=at_us, modified_us=at_us,
+            **self._columns(rt, doc)))
+        if rt.name == "User":
+            self._write_emails(id_, doc, replace=False)
+        return Meta(id_, from_us(at_us), from_us(at_us), 1)
+
+    def update(self, rt: ResourceType, current: Stored, doc: dict[str, Any], at_us: int) -> Meta:
+        """Write a new document; bumps the version by one."""
+        self._check_unique(rt, doc, current.meta.id)
+        table = self._table(rt)
+        version = current.meta.version + 1
+        self.conn.execute(update(table).where(
+            table.c.org_id == self.org_id, table.c.id == current.meta.id
+        ).values(doc=doc, version=version, modified_us=at_us, **self._columns(rt, doc)))
+        if rt.name == "User":
+            self._write_emails(current.meta.id, doc, replace=True)
+        return Meta(current.meta.id, current.meta.created, from_us(at_us), version)
+
+    def touch(self, rt: ResourceType, current: Stored, at_us: int) -> Meta:
+        """Bump version and lastModified without a new document (membership changed)."""
+        table = self._table(rt)
+        version = current.meta.version + 1
+        self.conn.execute(update(table).where(
+            table.c.org_id == self.org_id, table.c.id == current.meta.id
+        ).values(version=version, modified_us=at_us))
+        return Meta(current.meta.id, current.meta.created, from_us(at_us), version)
+
+    def delete(self, rt: ResourceType, id_: str) -> bool:
+        table = self._table(rt)
+        # Children first: SQLite honours ON DELETE CASCADE only with foreign_keys=ON.
+        if rt.name == "User":
+            self.conn.execute(delete(t.user_emails).where(
+                t.user_emails.c.org_id == self.org_id, t.user_emails.c.user_id == id_))
+            self.conn.execute(delete(t.memberships).where(
+                t.memberships.c.org_id == self.org_id, t.memberships.c.user_id == id_))
+        else:
+            self.conn.execute(delete(t.memberships).where(
+                t.memberships.c.org_id == self.org_id, t.memberships.c.group_id == id_))
+        result = self.conn.execute(delete(table).where(table.c.org_id == self.org_id,
+                                                       table.c.id == id_))
+        return bool(result.rowcount)
+
+    def _columns(self, rt: ResourceType, doc: dict[str, Any]) -> dict[str, Any]:
+        if rt.name == "User":
+            return {
+                "user_name": doc["userName"],
+                "user_name_ci": doc["userName"].lower(),
+                "external_id": doc.get("externalId"),
+                "display_name": doc.get("displayName"),
+                "active": doc.get("active", True) is not False,
+            }
+        return {
+            "display_name": doc["displayName"],
+            "display_name_ci": doc["displayName"].lower(),
+            "external_id": doc.get("externalId"),
+        }
+
+    def _check_unique(self, rt: ResourceType, doc: dict[str, Any], own_id: str | None) -> None:
+        """A clear 409 before the unique index would refuse the row (which stays the backstop)."""
+        table = self._table(rt)
+        column, attr = ((table.c.user_name_ci, "userName") if rt.name == "User"
+                        else (table.c.display_name_ci, "displayName"))
+        q = select(table.c.id).where(table.c.org_id == self.org_id, column == doc[attr].lower())
+        found = self.conn.execute(q).scalar_one_or_none()
+        if found is not None and found != own_id:
+            raise Uniqueness(f"{attr} '{doc[attr]}' is already taken in this organization.")
+
+    def _write_emails(self, user_id: str, doc: dict[str, Any], *, replace: bool) -> None:
+        e = t.user_emails
+        if replace:
+            self.conn.execute(delete(e).where(e.c.org_id == self.org_id, e.c.user_id == user_id))
+        rows = [
+            {"org_id": self.org_id, "user_id": user_id, "position": i,
+             "type_ci": (item.get("type") or "").lower() or None,
+             "value_ci": str(item["value"]).lower()}
+            for i, item in enumerate(doc.get("emails") or []) if item.get("value")
+        ]
+        if rows:
+            self.conn.execute(insert(e), rows)
+
+    # -- membership ----------------------------------------------------------------------
+    def missing_users(self, ids: Iterable[str]) -> list[str]:
+        """The ids in `ids` that are not users of this organization."""
+        wanted = list(dict.fromkeys(ids))
+        found: set[str] = set()
+        u = t.users.c
+        for chunk in _chunks(wanted, 500):
+            found |= set(self.conn.execute(
+                select(u.id).where(u.org_id == self.org_id, u.id.in_(chunk))).scalars())
+        return [i for i in wanted if i not in found]
+
+    def apply_member_changes(self, group_id: str, changes: Sequence[MemberChange]) -> int:
+        """Apply membership deltas in order; returns how many rows changed (0: nothing did)."""
+        m = t.memberships
+        changed = 0
+        for change in changes:
+            if change.kind == "add":
+                missing = self.missing_users(change.ids)
+                if missing:
+                    raise InvalidValue(f"No user with id '{missing[0]}' in this organization; "
+                                       "members must be users of the same organization.")
+                changed += self._insert_members(group_id, change.ids)
+            elif change.kind == "remove":
+                for chunk in _chunks(list(change.ids), 500):
+                    changed += self.conn.execute(delete(m).where(
+                        m.c.org_id == self.org_id, m.c.group_id == group_id,
+                        m.c.user_id.in_(chunk))).rowcount
+            elif change.kind == "remove_all":
+                changed += self.conn.execute(delete(m).where(
+                    m.c.org_id == self.org_id, m.c.group_id == group_id)).rowcount
+            elif change.kind == "remove_where":
+                assert change.where is not None
+                from doorpost.store.member_filter import member_condition
+                cond = member_condition(change.where)
+                changed += self.conn.execute(delete(m).where(
+                    m.c.org_id == self.org_id, m.c.group_id == group_id, cond)).rowcount
+        return changed
+
+    def _insert_members(self, group_id: str, ids: Sequence[str]) -> int:
+        rows = [{"org_id": self.org_id, "group_id": group_id, "user_id": i} for i in ids]
+        if not rows:
+            return 0
+        dialect_insert = postgresql.insert if self.backend == "postgresql" else sqlite.insert
+        total = 0
+        for chunk in _chunks(rows, 500):
+            stmt = (dialect_insert(t.memberships).values(chunk).on_conflict_do_nothing()
+                    .returning(t.memberships.c.user_id))  # rowcount is unreliable here
+            total += len(self.conn.execute(stmt).fetchall())
+        return total
+
+
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+_ = literal

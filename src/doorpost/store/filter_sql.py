@@ -1,0 +1,209 @@
+"""Filter AST → SQL WHERE clause (RFC 7644 §3.4.2.2), executed by the database.
+
+Attributes Doorpost looks up often are real, indexed columns (`userName` via a lower-cased
+column, `externalId`, `id`, `active`, `meta.created`, group `displayName`); `emails` is a
+side table with an index on the lower-cased address; `groups` / `members` are membership
+rows. Every other attribute is read from the JSON document, so any attribute in the schema
+can be filtered on. Comparisons on a multi-valued attribute match when any value matches;
+a value path (`emails[type eq "work" and value co "@x"]`) requires one element to match
+all of its conditions.
+
+Values are always bound parameters; `LIKE` wildcards in values are escaped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Callable
+
+from sqlalchemy import ColumnElement, Table, and_, false, func, not_, or_, select, true, literal
+
+from doorpost.scim.errors import InvalidFilter
+from doorpost.scim.filter import And, Compare, Filter, Not, Or, Present, ValuePath
+from doorpost.scim.schema import BOOLEAN, DATETIME, DECIMAL, INTEGER, ResolvedPath, ResourceType
+from doorpost.store import tables as t
+from doorpost.store.json_sql import JsonSql
+
+
+def to_us(value: datetime) -> int:
+    return int(value.timestamp() * 1_000_000)
+
+
+@dataclass
+class Operand:
+    """Something a comparison can be made on, and how to compare it."""
+
+    expr: ColumnElement[Any]
+    kind: str  # text | text_ci (column already lower-cased) | bool | number | time_us
+    case_exact: bool = False
+    bool_is: Callable[[bool], ColumnElement[bool]] | None = None
+
+
+def _like_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def compare(operand: Operand, op: str, value: Any) -> ColumnElement[bool]:
+    """`operand op value` with SCIM semantics (caseExact, types, ne including unassigned)."""
+    expr = operand.expr
+    if operand.kind == "bool":
+        if operand.bool_is is not None:
+            hit = operand.bool_is(bool(value))
+            return hit if op == "eq" else not_(hit) | expr.is_(None)
+        return expr == value if op == "eq" else or_(expr.is_(None), expr != value)
+    if operand.kind == "time_us":
+        value = to_us(value)
+    elif operand.kind == "number":
+        value = float(value) if isinstance(value, Decimal) else value
+    elif operand.kind == "text_ci":
+        value = str(value).lower()
+    elif not operand.case_exact:
+        expr = func.lower(expr)
+        value = str(value).lower()
+    if op == "eq":
+        return expr == value
+    if op == "ne":
+        return or_(operand.expr.is_(None), expr != value)
+    if op in ("co", "sw", "ew"):
+        pattern = _like_escape(str(value))
+        pattern = {"co": f"%{pattern}%", "sw": f"{pattern}%", "ew": f"%{pattern}"}[op]
+        return expr.like(pattern, escape="\\")
+    return {"gt": expr > value, "ge": expr >= value, "lt": expr < value, "le": expr <= value}[op]
+
+
+class FilterSql:
+    """Translates filters for one resource type on one backend."""
+
+    def __init__(self, rt: ResourceType, backend: str) -> None:
+        self.rt = rt
+        self.json = JsonSql(backend)
+        self.table: Table = t.users if rt.name == "User" else t.groups
+
+    # -- entry -------------------------------------------------------------------------
+    def where(self, node: Filter) -> ColumnElement[bool]:
+        if isinstance(node, And):
+            return and_(*(self.where(i) for i in node.items))
+        if isinstance(node, Or):
+            return or_(*(self.where(i) for i in node.items))
+        if isinstance(node, Not):
+            return not_(self.where(node.item))
+        if isinstance(node, ValuePath):
+            return self.value_path(node.path, node.filter)
+        path = node.path
+        if path.attr.multi_valued:
+            return self.value_path(path, node)
+        operand = self.operand(path)
+        if isinstance(node, Present):
+            return self.present(operand)
+        return compare(operand, node.op, node.value)
+
+    @staticmethod
+    def present(operand: Operand) -> ColumnElement[bool]:
+        if operand.kind in ("text", "text_ci"):
+            return and_(operand.expr.is_not(None), operand.expr != "")
+        return operand.expr.is_not(None)
+
+    # -- single-valued attributes ------------------------------------------------------
+    def operand(self, path: ResolvedPath) -> Operand:
+        c = self.table.c
+        name = path.dotted.lower()
+        columns: dict[str, Operand] = {
+            "id": Operand(c.id, "text", case_exact=True),
+            "externalid": Operand(c.external_id, "text", case_exact=True),
+            "meta.created": Operand(c.created_us, "time_us"),
+            "meta.lastmodified": Operand(c.modified_us, "time_us"),
+        }
+        if self.rt.name == "User":
+            columns["username"] = Operand(c.user_name_ci, "text_ci")
+            columns["active"] = Operand(c.active, "bool")
+        else:
+            columns["displayname"] = Operand(c.display_name_ci, "text_ci")
+        if name in columns:
+            return columns[name]
+        if name.startswith("meta."):
+            raise InvalidFilter(f"'{path.dotted}' cannot be used in a filter.")
+        keys = self.keys(path)
+        return self.json_operand(self.table.c.doc, keys, path)
+
+    def json_operand(self, doc: Any, keys: tuple[str, ...], path: ResolvedPath) -> Operand:
+        attr = path.target
+        if attr.type == BOOLEAN:
+            return Operand(self.json.text(doc, keys), "bool",
+                           bool_is=lambda v: self.json.boolean_is(doc, keys, v))
+        if attr.type in (INTEGER, DECIMAL):
+            return Operand(self.json.number(doc, keys), "number")
+        if attr.type == DATETIME:
+            raise InvalidFilter(f"'{path.dotted}' cannot be used in a filter.")
+        return Operand(self.json.text(doc, keys), "text", case_exact=attr.case_exact)
+
+    @staticmethod
+    def keys(path: ResolvedPath) -> tuple[str, ...]:
+        keys: tuple[str, ...] = (path.attr.name,)
+        if path.extension:
+            keys = (path.schema.id, *keys)
+        if path.sub is not None:
+            keys = (*keys, path.sub.name)
+        return keys
+
+    # -- multi-valued attributes ---------------------------------------------------------
+    def value_path(self, path: ResolvedPath, inner: Filter) -> ColumnElement[bool]:
+        """EXISTS one value of `path.attr` for which `inner` (bound to the element) holds."""
+        attr = path.attr.name
+        subs = _subs_used(inner)
+        c = self.table.c
+        if self.rt.name == "User" and attr == "emails" and subs <= {"value", "type"}:
+            e = t.user_emails.c
+            fields = {"value": Operand(e.value_ci, "text_ci"), "type": Operand(e.type_ci, "text_ci")}
+            cond = self.element_where(inner, lambda s: fields[s])
+            return select(literal(1)).where(e.org_id == c.org_id, e.user_id == c.id, cond).exists()
+        if (self.rt.name, attr) in (("User", "groups"), ("Group", "members")):
+            m = t.memberships.c
+            own, other = (m.user_id, m.group_id) if attr == "groups" else (m.group_id, m.user_id)
+            if not subs <= {"value"}:
+                raise InvalidFilter(f"Only '{attr}.value' can be used in a filter.")
+            cond = self.element_where(inner, lambda s: Operand(other, "text", case_exact=True))
+            return select(literal(1)).where(m.org_id == c.org_id, own == c.id, cond).exists()
+        keys = self.keys(ResolvedPath(path.schema, path.extension, path.attr))
+
+        def condition(element: Any) -> ColumnElement[bool]:
+            def field(sub_name: str) -> Operand:
+                sub = path.attr.sub(sub_name)
+                assert sub is not None
+                sub_path = ResolvedPath(path.schema, path.extension, path.attr, sub)
+                return self.json_operand(element, (sub.name,), sub_path)
+            return self.element_where(inner, field)
+
+        return self.json.exists_element(c.doc, keys, condition)
+
+    def element_where(self, node: Filter, field: Callable[[str], Operand]) -> ColumnElement[bool]:
+        if isinstance(node, And):
+            return and_(*(self.element_where(i, field) for i in node.items))
+        if isinstance(node, Or):
+            return or_(*(self.element_where(i, field) for i in node.items))
+        if isinstance(node, Not):
+            return not_(self.element_where(node.item, field))
+        if isinstance(node, ValuePath):
+            raise InvalidFilter("Value paths cannot be nested.")
+        sub = node.path.sub.name if node.path.sub else "value"
+        operand = field(sub)
+        if isinstance(node, Present):
+            return self.present(operand)
+        return compare(operand, node.op, node.value)
+
+
+def _subs_used(node: Filter) -> set[str]:
+    if isinstance(node, (And, Or)):
+        out: set[str] = set()
+        for i in node.items:
+            out |= _subs_used(i)
+        return out
+    if isinstance(node, Not):
+        return _subs_used(node.item)
+    if isinstance(node, ValuePath):
+        return {"<nested>"}
+    return {node.path.sub.name if node.path.sub else "value"}
+
+
+__all__ = ["FilterSql", "compare", "to_us", "true", "false"]

@@ -1,0 +1,41 @@
+"""A PATCH value filter on `members` (`members[value eq "a" or value sw "b"]`) as SQL on rows.
+
+Removal by a filter that is not a plain list of ids is executed on the membership rows, so it
+never loads the group either.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, not_, or_
+
+from doorpost.scim.errors import InvalidPath
+from doorpost.scim.filter import And, Filter, Not, Or, Present, ValuePath
+from doorpost.store import tables as t
+from doorpost.store.filter_sql import Operand, compare
+
+
+def member_condition(node: Filter) -> ColumnElement[bool]:
+    if isinstance(node, And):
+        return and_(*(member_condition(i) for i in node.items))
+    if isinstance(node, Or):
+        return or_(*(member_condition(i) for i in node.items))
+    if isinstance(node, Not):
+        return not_(member_condition(node.item))
+    if isinstance(node, ValuePath):
+        raise InvalidPath("Value paths cannot be nested.")
+    sub = node.path.sub.name if node.path.sub else "value"
+    if sub == "type":
+        operand: Any = None
+        if isinstance(node, Present):
+            return and_(t.memberships.c.user_id.is_not(None))
+        matched = node.op == "eq" and str(node.value).lower() == "user"
+        return and_(t.memberships.c.user_id.is_not(None)) if matched else \
+            and_(t.memberships.c.user_id.is_(None))
+    if sub != "value":
+        raise InvalidPath(f"Members can be selected by 'value' or 'type', not '{sub}'.")
+    operand = Operand(t.memberships.c.user_id, "text", case_exact=True)
+    if isinstance(node, Present):
+        return operand.expr.is_not(None)
+    return compare(operand, node.op, node.value)

@@ -1,0 +1,132 @@
+"""The database schema (SQLAlchemy Core). Alembic migrations create it; tests never use create_all.
+
+Times are integer microseconds since the epoch (UTC): identical on SQLite and PostgreSQL,
+cheap to compare, and a stable keyset for paging.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+Document = JSON().with_variant(JSONB(), "postgresql")
+
+organizations = Table(
+    "organizations", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("slug", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("licensed", Boolean, nullable=False, default=False),
+    Column("sso_configured", Boolean, nullable=False, default=False),
+    Column("scim_enabled", Boolean, nullable=False, default=False),
+    Column("dialect", String(32), nullable=True),
+    Column("created_us", BigInteger, nullable=False),
+)
+
+scim_tokens = Table(
+    "scim_tokens", metadata,
+    Column("org_id", Integer, nullable=False, primary_key=True),
+    Column("id", String(36), nullable=False, primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("prefix", String(24), nullable=False),
+    Column("digest", String(64), nullable=False, unique=True),
+    Column("created_us", BigInteger, nullable=False),
+    Column("last_used_us", BigInteger, nullable=True),
+    Column("revoked_us", BigInteger, nullable=True),
+    ForeignKeyConstraint(["org_id"], ["organizations.id"], ondelete="CASCADE"),
+)
+
+users = Table(
+    "users", metadata,
+    Column("org_id", Integer, nullable=False, primary_key=True),
+    Column("id", String(36), nullable=False, primary_key=True),
+    Column("user_name", Text, nullable=False),
+    Column("user_name_ci", Text, nullable=False),
+    Column("external_id", Text, nullable=True),
+    Column("display_name", Text, nullable=True),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("doc", Document, nullable=False),
+    Column("version", Integer, nullable=False, default=1),
+    Column("created_us", BigInteger, nullable=False),
+    Column("modified_us", BigInteger, nullable=False),
+    ForeignKeyConstraint(["org_id"], ["organizations.id"], ondelete="CASCADE"),
+    UniqueConstraint("org_id", "user_name_ci"),
+    Index(None, "org_id", "external_id"),
+    Index(None, "org_id", "created_us", "id"),
+)
+
+user_emails = Table(
+    "user_emails", metadata,
+    Column("org_id", Integer, nullable=False, primary_key=True),
+    Column("user_id", String(36), nullable=False, primary_key=True),
+    Column("position", Integer, nullable=False, primary_key=True),
+    Column("type_ci", Text, nullable=True),
+    Column("value_ci", Text, nullable=False),
+    ForeignKeyConstraint(["org_id", "user_id"], ["users.org_id", "users.id"], ondelete="CASCADE"),
+    Index(None, "org_id", "value_ci"),
+)
+
+groups = Table(
+    "groups", metadata,
+    Column("org_id", Integer, nullable=False, primary_key=True),
+    Column("id", String(36), nullable=False, primary_key=True),
+    Column("display_name", Text, nullable=False),
+    Column("display_name_ci", Text, nullable=False),
+    Column("external_id", Text, nullable=True),
+    Column("doc", Document, nullable=False),
+    Column("version", Integer, nullable=False, default=1),
+    Column("created_us", BigInteger, nullable=False),
+    Column("modified_us", BigInteger, nullable=False),
+    ForeignKeyConstraint(["org_id"], ["organizations.id"], ondelete="CASCADE"),
+    UniqueConstraint("org_id", "display_name_ci"),
+    Index(None, "org_id", "external_id"),
+    Index(None, "org_id", "created_us", "id"),
+)
+
+memberships = Table(
+    "memberships", metadata,
+    Column("org_id", Integer, nullable=False, primary_key=True),
+    Column("group_id", String(36), nullable=False, primary_key=True),
+    Column("user_id", String(36), nullable=False, primary_key=True),
+    ForeignKeyConstraint(["org_id", "group_id"], ["groups.org_id", "groups.id"], ondelete="CASCADE"),
+    ForeignKeyConstraint(["org_id", "user_id"], ["users.org_id", "users.id"], ondelete="CASCADE"),
+    Index(None, "org_id", "user_id", "group_id"),
+)
+
+scim_requests = Table(
+    "scim_requests", metadata,
+    Column("org_id", Integer, nullable=False, primary_key=True),
+    Column("id", String(32), nullable=False, primary_key=True),
+    Column("time_us", BigInteger, nullable=False),
+    Column("token_id", String(36), nullable=True),
+    Column("method", String(10), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("latency_us", BigInteger, nullable=False),
+    Column("dialect", String(32), nullable=True),
+    Column("resource_type", String(16), nullable=True),
+    Column("resource_id", String(36), nullable=True),
+    Column("notes", Document, nullable=True),
+    ForeignKeyConstraint(["org_id"], ["organizations.id"], ondelete="CASCADE"),
+    Index(None, "org_id", "time_us"),
+)
