@@ -13,14 +13,17 @@ from starlette.requests import Request
 from doorpost.config import Settings
 from doorpost.http.app import build_http_app
 from doorpost.http.scim_api import ScimApi
-from doorpost.scim.dialects import RFC, Dialect
+from doorpost.scim.dialects import Reading, choose
+from doorpost.service.activity import ActivityLog
 from doorpost.service.auth import Caller
 from doorpost.service.scim import ScimService
 from doorpost.store.database import Database
 
 
-def choose_dialect(_request: Request, _caller: Caller) -> Dialect:
-    return RFC
+def choose_dialect(request: Request, caller: Caller) -> Reading:
+    """The organization's pinned dialect, else what the request's User-Agent or flags show."""
+    return choose(caller.org.dialect, request.headers.get("user-agent", ""),
+                  set(request.query_params.keys()))
 
 
 def create_app(settings: Settings | None = None) -> object:
@@ -29,5 +32,6 @@ def create_app(settings: Settings | None = None) -> object:
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     db = Database(settings.database_url, pool_size=settings.pool_size)
     service = ScimService(db, settings.limits)
-    scim = ScimApi(db, service, settings.public_url, choose_dialect)
-    return build_http_app(db, scim)
+    activity = ActivityLog(db)
+    scim = ScimApi(db, service, settings.public_url, choose_dialect, activity.record)
+    return build_http_app(db, scim, on_shutdown=[activity.close])

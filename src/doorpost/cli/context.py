@@ -23,8 +23,12 @@ def settings() -> Settings:
         raise
 
 
+def database() -> Database:
+    return Database(settings().database_url, pool_size=1)
+
+
 def organizations() -> Organizations:
-    return Organizations(Database(settings().database_url, pool_size=1))
+    return Organizations(database())
 
 
 def tenant_url(host: str = "127.0.0.1", port: int = 8000) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from doorpost.cli import db, orgs, scim, serve, tokens
+from doorpost.cli import db, doors, orgs, scim, serve, tokens
 
 app = typer.Typer(help="Doorpost: SCIM 2.0 provisioning for physical access control.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -12,6 +12,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(orgs.app, name="org")
 app.add_typer(scim.app, name="scim")
 app.add_typer(tokens.app, name="token")
+app.add_typer(doors.app, name="door")
 app.command("serve")(serve.serve)
 app.command("demo")(serve.demo)
 

@@ -6,8 +6,9 @@ from typing import Optional
 
 import typer
 
-from doorpost.cli.context import admin_errors, organizations
-from doorpost.cli.output import emit_json, table
+from doorpost.cli.context import admin_errors, database, organizations
+from doorpost.cli.output import emit_json, fail, table, when
+from doorpost.service.activity import recent_activity
 from doorpost.scim.dialects.registry import DIALECTS
 
 app = typer.Typer(help="Create and inspect organizations.", no_args_is_help=True)
@@ -70,7 +71,6 @@ def dialect(org: str, name: str = typer.Argument(..., help="auto, or one of: "
             as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Pin the identity-provider dialect of an organization ('auto' detects per request)."""
     if name != "auto" and name not in DIALECTS:
-        from doorpost.cli.output import fail
         fail(f"unknown dialect '{name}'; choose auto or one of {', '.join(DIALECTS)}")
     updated = organizations().set_dialect(org, None if name == "auto" else name)
     emit_json(updated.to_json()) if as_json else typer.echo(
@@ -79,3 +79,19 @@ def dialect(org: str, name: str = typer.Argument(..., help="auto, or one of: "
 
 def _yn(value: bool) -> str:
     return "yes" if value else "no"
+
+
+@app.command("activity")
+@admin_errors
+def activity(org: str, limit: int = typer.Option(50, help="How many requests, newest first."),
+             normalized: bool = typer.Option(False, "--normalized",
+                                             help="Only requests where a normalization fired."),
+             as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Recent SCIM requests of an organization, with the dialect and normalizations applied."""
+    rows = recent_activity(database(), org, limit, normalized_only=normalized)
+    if as_json:
+        emit_json([r.to_json() for r in rows])
+        return
+    table(["TIME", "METHOD", "PATH", "STATUS", "MS", "DIALECT", "NORMALIZED"],
+          [[when(r.time_us), r.method, r.path, r.status, f"{r.latency_us / 1000:.1f}",
+            r.dialect or "-", "; ".join(n["rule"] for n in r.notes) or "-"] for r in rows])

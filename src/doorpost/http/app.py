@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from typing import AsyncIterator, Callable, Sequence
 
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -19,7 +21,8 @@ SCIM_PREFIX = "/scim/v2"
 log = logging.getLogger("doorpost.http")
 
 
-def build_http_app(db: Database, scim: ScimApi) -> Starlette:
+def build_http_app(db: Database, scim: ScimApi,
+                   on_shutdown: Sequence[Callable[[], None]] = ()) -> Starlette:
     async def healthz(_request: Request) -> Response:
         def ping() -> None:
             with db.read() as conn:
@@ -35,7 +38,13 @@ def build_http_app(db: Database, scim: ScimApi) -> Starlette:
         return PlainTextResponse("Doorpost: SCIM 2.0 provisioning for physical access control.\n"
                                  f"Point your identity provider at {SCIM_PREFIX}.\n")
 
-    app = Starlette(routes=[Route("/healthz", healthz), Route("/", index)])
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        for hook in on_shutdown:
+            hook()
+
+    app = Starlette(routes=[Route("/healthz", healthz), Route("/", index)], lifespan=lifespan)
 
     async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")

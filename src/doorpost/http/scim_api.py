@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 from starlette.concurrency import run_in_threadpool
@@ -20,10 +19,11 @@ from doorpost.http.body import read_json
 from doorpost.http.responses import error_response, scim_response
 from doorpost.scim import discovery
 from doorpost.scim.definitions import GROUP_TYPE, RESOURCE_TYPES, SCHEMAS, USER_TYPE
-from doorpost.scim.dialects import Dialect
+from doorpost.scim.dialects import Reading
 from doorpost.scim.errors import InternalError, MethodNotAllowed, NotFound, ScimError
 from doorpost.scim.listing import list_response, parse_search_body
 from doorpost.scim.schema import ResourceType
+from doorpost.service.activity import RequestRecord
 from doorpost.service.auth import Caller, authenticate
 from doorpost.service.scim import Outcome, ScimService
 from doorpost.store.database import Database
@@ -33,23 +33,8 @@ log = logging.getLogger("doorpost.scim")
 RESOURCES: dict[str, ResourceType] = {"users": USER_TYPE, "groups": GROUP_TYPE}
 
 
-@dataclass
-class RequestRecord:
-    """What the activity log keeps of one SCIM request (never the token itself)."""
-
-    caller: Caller | None
-    method: str
-    path: str
-    status: int
-    latency_us: int
-    dialect: str | None
-    resource_type: str | None
-    resource_id: str | None
-    notes: list[dict[str, str]]
-
-
 Recorder = Callable[[RequestRecord], None]
-DialectChooser = Callable[[Request, Caller], Dialect]
+DialectChooser = Callable[[Request, Caller], Reading]
 
 
 class ScimApi:
@@ -84,7 +69,8 @@ class ScimApi:
             rt: ResourceType | None = state["rt"]
             self.record(RequestRecord(
                 state["caller"], request.method, request.url.path, response.status_code,
-                (time.perf_counter_ns() - started) // 1000, state["dialect"],
+                (time.perf_counter_ns() - started) // 1000,
+                state["dialect"].label if state["dialect"] else None,
                 rt.name if rt else None, outcome.resource_id if outcome else None,
                 [n.to_json() for n in outcome.notes] if outcome else []))
         return response
@@ -104,6 +90,7 @@ class ScimApi:
                                              request.headers.get("authorization"))
             state["caller"] = caller
             dialect = self.choose_dialect(request, caller)
+            state["dialect"] = dialect
             search = parse_search_body(await read_json(request, self.service.limits.max_body_bytes))
             outcome = await run_in_threadpool(self.service.search_all, caller, search, base,
                                               dialect)
@@ -121,7 +108,7 @@ class ScimApi:
                                          request.headers.get("authorization"))
         state["caller"] = caller
         dialect = self.choose_dialect(request, caller)
-        state["dialect"] = dialect.name
+        state["dialect"] = dialect
         params = dict(request.query_params)
         svc = self.service
         call: Callable[[], Outcome]

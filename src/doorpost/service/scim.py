@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from doorpost.scim.definitions import GROUP_TYPE, USER_TYPE
-from doorpost.scim.dialects import RFC, Dialect
+from doorpost.scim.dialects import RFC, Reading
 from doorpost.scim.discovery import Limits
 from doorpost.scim.errors import InvalidFilter, NotFound, PreconditionFailed, ScimError
 from doorpost.scim.listing import ListQuery, list_response, parse_list_query
@@ -94,7 +94,8 @@ class ScimService:
 
     # -- use cases -------------------------------------------------------------------
     def create(self, caller: Caller, rt: ResourceType, body: Any, base_url: str,
-               dialect: Dialect = RFC) -> Outcome:
+               dialect: Reading | None = None) -> Outcome:
+        dialect = dialect or Reading(RFC)
         body, notes = dialect.normalize_resource(body, rt)
         parsed = parse_resource(body, rt)
         notes += _ignored_schema_notes(parsed.ignored_schemas)
@@ -121,8 +122,9 @@ class ScimService:
         return self._single(200, rt, out, stored.meta, base_url, [])
 
     def replace(self, caller: Caller, rt: ResourceType, id_: str, body: Any,
-                if_match: str | None, base_url: str, dialect: Dialect = RFC) -> Outcome:
+                if_match: str | None, base_url: str, dialect: Reading | None = None) -> Outcome:
         """PUT (RFC 7644 §3.5.1): never creates; omitted readWrite attributes are cleared."""
+        dialect = dialect or Reading(RFC)
         body, notes = dialect.normalize_resource(body, rt)
         parsed = parse_resource(body, rt)
         notes += _ignored_schema_notes(parsed.ignored_schemas)
@@ -151,8 +153,9 @@ class ScimService:
         return self._single(200, rt, out, meta, base_url, notes)
 
     def patch(self, caller: Caller, rt: ResourceType, id_: str, body: Any, if_match: str | None,
-              params: Mapping[str, Any], base_url: str, dialect: Dialect = RFC) -> Outcome:
+              params: Mapping[str, Any], base_url: str, dialect: Reading | None = None) -> Outcome:
         """PATCH (RFC 7644 §3.5.2): atomic; a no-op keeps version and lastModified."""
+        dialect = dialect or Reading(RFC)
         body, notes = dialect.normalize_patch(body, rt)
         ops = parse_patch_request(body)
         projection = _projection(rt, params)
@@ -189,7 +192,8 @@ class ScimService:
         return Outcome(204, None, {}, id_)
 
     def list(self, caller: Caller, rt: ResourceType, params: Mapping[str, Any], base_url: str,
-             dialect: Dialect = RFC) -> Outcome:
+             dialect: Reading | None = None) -> Outcome:
+        dialect = dialect or Reading(RFC)
         params, notes = dialect.normalize_query(dict(params), rt)
         query = parse_list_query(params, rt, default_count=self.limits.default_page_size,
                                  max_count=self.limits.max_page_size)
@@ -203,12 +207,13 @@ class ScimService:
 
 
     def search_all(self, caller: Caller, params: Mapping[str, Any], base_url: str,
-                   dialect: Dialect = RFC) -> Outcome:
+                   dialect: Reading | None = None) -> Outcome:
         """`POST /.search` at the root (RFC 7644 §3.4.3): Users, then Groups, paged as one list.
 
         A filter that names an attribute only one type has matches nothing of the other type;
         a filter neither type understands is an error.
         """
+        dialect = dialect or Reading(RFC)
         queries: list[tuple[ResourceType, ListQuery]] = []
         error: ScimError | None = None
         notes: list[Note] = []

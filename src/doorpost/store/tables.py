@@ -130,3 +130,23 @@ scim_requests = Table(
     ForeignKeyConstraint(["org_id"], ["organizations.id"], ondelete="CASCADE"),
     Index(None, "org_id", "time_us"),
 )
+
+doors = Table(
+    "doors", metadata,
+    Column("org_id", Integer, nullable=False, primary_key=True),
+    Column("id", String(36), nullable=False, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    ForeignKeyConstraint(["org_id"], ["organizations.id"], ondelete="CASCADE"),
+    UniqueConstraint("org_id", "name"),
+)
+
+door_grants = Table(
+    "door_grants", metadata,
+    Column("org_id", Integer, nullable=False, primary_key=True),
+    Column("door_id", String(36), nullable=False, primary_key=True),
+    Column("group_id", String(36), nullable=False, primary_key=True),
+    ForeignKeyConstraint(["org_id", "door_id"], ["doors.org_id", "doors.id"], ondelete="CASCADE"),
+    ForeignKeyConstraint(["org_id", "group_id"], ["groups.org_id", "groups.id"], ondelete="CASCADE"),
+    Index(None, "org_id", "group_id"),
+)

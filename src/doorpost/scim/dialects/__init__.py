@@ -1,10 +1,11 @@
 """Identity-provider dialects: requests normalized into canonical RFC 7644 at the edge.
 
-A `Dialect` rewrites a request body or query before the core reads it, and chooses the PATCH
-engine's tolerances. Every rewrite that fires leaves a `Note`. The RFC dialect is the
-identity: it rewrites nothing.
+`tolerant` rewrites shapes RFC 7644 rejects into what every client means (always on, each
+rewrite recorded as a `Note`); `registry` holds the dialects, their PATCH policies and the
+choice of one per request; `base` defines `Dialect` and the per-request `Reading`.
 """
 
-from doorpost.scim.dialects.base import RFC, Dialect
+from doorpost.scim.dialects.base import RFC, Dialect, Reading
+from doorpost.scim.dialects.registry import DIALECTS, choose
 
-__all__ = ["RFC", "Dialect"]
+__all__ = ["DIALECTS", "RFC", "Dialect", "Reading", "choose"]

@@ -1,0 +1,81 @@
+"""Who may open which door: the decision deprovisioning must change at once.
+
+A person may open a door when they are `active` and at least one of their groups opens it
+(groups combine permissively). `active: false` from the identity provider closes every door
+for that person on the very next decision, while their record and group memberships stay,
+so re-activation restores access exactly as it was. The decision reads the database each
+time: there is no cache to go stale.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+
+from doorpost.scim.definitions import GROUP_TYPE
+from doorpost.service.errors import AdminError, NotFoundError
+from doorpost.store.database import Database
+from doorpost.store.directory import Directory, now_us
+from doorpost.store.doors import Door, DoorStore
+from doorpost.store.orgs import Organization, OrgStore
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str
+
+
+class Doors:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def _org(self, conn: Connection, slug: str) -> Organization:
+        org = OrgStore(conn).by_slug(slug)
+        if org is None:
+            raise NotFoundError(f"No organization with slug '{slug}'.")
+        return org
+
+    def create(self, slug: str, name: str) -> Door:
+        name = name.strip()
+        if not name:
+            raise AdminError("A door needs a name.")
+        with self.db.write() as conn:
+            store = DoorStore(conn, self._org(conn, slug).id)
+            if store.by_id_or_name(name) is not None:
+                raise AdminError(f"A door named '{name}' already exists.")
+            return store.create(str(uuid.uuid4()), name, now_us())
+
+    def list(self, slug: str) -> list[Door]:
+        with self.db.read() as conn:
+            return DoorStore(conn, self._org(conn, slug).id).all()
+
+    def grant(self, slug: str, door: str, group_id: str) -> Door:
+        """Let members of `group_id` (a SCIM group id) open `door` (its id or name)."""
+        with self.db.write() as conn:
+            org = self._org(conn, slug)
+            store = DoorStore(conn, org.id)
+            found = store.by_id_or_name(door)
+            if found is None:
+                raise NotFoundError(f"No door '{door}' in '{slug}'.")
+            if Directory(conn, org.id, self.db.backend).get(GROUP_TYPE, group_id) is None:
+                raise NotFoundError(f"No group '{group_id}' in '{slug}'.")
+            store.grant(found.id, group_id)
+            return found
+
+    def decide(self, slug: str, user_id: str, door: str) -> Decision:
+        with self.db.read() as conn:
+            store = DoorStore(conn, self._org(conn, slug).id)
+            found = store.by_id_or_name(door)
+            if found is None:
+                raise NotFoundError(f"No door '{door}' in '{slug}'.")
+            active, groups = store.granting_groups(user_id, found.id)
+        if active is None:
+            return Decision(False, "no such user in this organization")
+        if not active:
+            return Decision(False, "deactivated by the identity provider (active: false)")
+        if not groups:
+            return Decision(False, f"no group of this user opens '{found.name}'")
+        return Decision(True, f"member of {', '.join(groups)}")
