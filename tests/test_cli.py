@@ -76,3 +76,38 @@ def test_demo_prints_tenant_url_and_a_working_token(cli: CliRunner, server: Live
     assert httpx.get(f"{server.scim_url}/Users", headers=headers).status_code == 200
     text = run(cli, "demo")
     assert "Tenant URL:" in text and "dp_scim_" in text
+
+
+def test_dialect_pin_activity_and_doors(cli: CliRunner, server: LiveServer) -> None:
+    slug = f"doors-{uuid.uuid4().hex[:6]}"
+    run(cli, "org", "create", "Doors Inc", "--slug", slug, "--licensed", "--sso-configured")
+    run(cli, "scim", "enable", slug)
+    assert "entra" in run(cli, "org", "dialect", slug, "entra")
+    assert json.loads(run(cli, "org", "list", "--json"))[-1]["dialect"] in ("entra", None)
+    assert "unknown dialect" in run(cli, "org", "dialect", slug, "klingon", code=1)
+    token = json.loads(run(cli, "token", "create", slug, "--json"))["token"]
+    scim = httpx.Client(base_url=server.scim_url, headers={"Authorization": f"Bearer {token}"})
+    user = scim.post("/Users", json={"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                                     "userName": "door@example.com"}).json()
+    group = scim.post("/Groups", json={"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                                       "displayName": "Lobby",
+                                       "members": [{"value": user["id"]}]}).json()
+    door = json.loads(run(cli, "door", "create", slug, "Front door", "--json"))
+    run(cli, "door", "grant", slug, "Front door", group["id"])
+    assert "ALLOW" in run(cli, "door", "check", slug, user["id"], door["id"])
+    scim.patch(f"/Users/{user['id']}", json={
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "Replace", "path": "active", "value": "False"}]})
+    denied = run(cli, "door", "check", slug, user["id"], "Front door", code=1)
+    assert "DENY" in denied and "active: false" in denied
+    import time
+    deadline = time.monotonic() + 5
+    rows: list[dict[str, object]] = []
+    while time.monotonic() < deadline and not rows:
+        rows = json.loads(run(cli, "org", "activity", slug, "--normalized", "--json"))
+        time.sleep(0.05)
+    assert rows[0]["dialect"] == "entra (pinned)"
+    assert {"op-case", "boolean-string"} <= {n["rule"] for n in rows[0]["notes"]}  # type: ignore[union-attr]
+    assert "boolean-string" in run(cli, "org", "activity", slug)
+    assert [d["name"] for d in json.loads(run(cli, "door", "list", slug, "--json"))] == [
+        "Front door"]

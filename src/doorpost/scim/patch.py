@@ -95,10 +95,15 @@ def parse_patch_request(body: Any) -> list[Operation]:
 
 
 def apply_patch(doc: dict[str, Any], ops: list[Operation], rt: ResourceType,
-                policy: PatchPolicy = PatchPolicy()) -> PatchResult:
-    """Apply `ops` to a copy of `doc`; raises a ScimError and leaves `doc` untouched on failure."""
+                policy: PatchPolicy = PatchPolicy(), resource_id: str | None = None
+                ) -> PatchResult:
+    """Apply `ops` to a copy of `doc`; raises a ScimError and leaves `doc` untouched on failure.
+
+    `resource_id` lets a path-less value repeat the resource's own `id` (Okta does), which
+    changes nothing; any other `id` is a write to a read-only attribute.
+    """
     result = PatchResult(copy.deepcopy(doc))
-    engine = _Engine(rt, policy, result)
+    engine = _Engine(rt, policy, result, resource_id)
     for op in ops:
         engine.apply(op)
     check_document(result.doc, rt)
@@ -106,10 +111,12 @@ def apply_patch(doc: dict[str, Any], ops: list[Operation], rt: ResourceType,
 
 
 class _Engine:
-    def __init__(self, rt: ResourceType, policy: PatchPolicy, result: PatchResult) -> None:
+    def __init__(self, rt: ResourceType, policy: PatchPolicy, result: PatchResult,
+                 resource_id: str | None) -> None:
         self.rt = rt
         self.policy = policy
         self.result = result
+        self.resource_id = resource_id
 
     @property
     def doc(self) -> dict[str, Any]:
@@ -135,6 +142,9 @@ class _Engine:
             raise InvalidValue(f"'{op.op}' without 'path' needs an object 'value'.")
         for key, value in op.value.items():
             if key.lower() == "schemas":
+                continue
+            if key.lower() == "id" and self.resource_id is not None and value == self.resource_id:
+                self.note("pathless-own-id", f"'{op.op}' value repeats the resource's own id")
                 continue
             ext = self.rt.schema_for(key)
             if ext is not None and ext is not self.rt.core:

@@ -165,7 +165,7 @@ class ScimService:
             if current is None:
                 raise NotFound(f"{rt.name} '{id_}' not found.")
             _check_if_match(if_match, current.meta)
-            result = apply_patch(current.doc, ops, rt, dialect.policy)
+            result = apply_patch(current.doc, ops, rt, dialect.policy, resource_id=id_)
             notes += result.notes
             doc = self._prepare(rt, result.doc)
             changed = directory.apply_member_changes(id_, result.member_changes)
