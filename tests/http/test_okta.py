@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from pathlib import Path
@@ -13,9 +14,19 @@ from doorpost.service.activity import recent_activity
 from tests.conformance.runscope import OKTA_UA, OktaModel, replay
 from tests.conftest import GROUP_URN, Tenant, user_body
 
-SUITES = Path(__file__).resolve().parents[3] / "shared" / "okta-scim-tests"
-if not SUITES.exists():  # CI lays shared/ beside the clone
-    SUITES = Path(__file__).resolve().parents[2].parent / "shared" / "okta-scim-tests"
+def _suites() -> Path:
+    """Okta's suites live in the project's shared/ folder, laid beside the repository."""
+    if os.environ.get("DOORPOST_OKTA_SUITES"):
+        return Path(os.environ["DOORPOST_OKTA_SUITES"])
+    for parent in Path(__file__).resolve().parents:
+        candidate = parent / "shared" / "okta-scim-tests"
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("shared/okta-scim-tests not found beside the repository; "
+                            "set DOORPOST_OKTA_SUITES")
+
+
+SUITES = _suites()
 
 
 def okta_client(tenant: Tenant) -> httpx.Client:
