@@ -76,9 +76,10 @@ def compare(operand: Operand, op: str, value: Any) -> ColumnElement[bool]:
 class FilterSql:
     """Translates filters for one resource type on one backend."""
 
-    def __init__(self, rt: ResourceType, backend: str) -> None:
+    def __init__(self, rt: ResourceType, backend: str, org_id: int) -> None:
         self.rt = rt
         self.json = JsonSql(backend)
+        self.org_id = org_id
         self.table: Table = t.users if rt.name == "User" else t.groups
 
     # -- entry -------------------------------------------------------------------------
@@ -98,6 +99,23 @@ class FilterSql:
         if isinstance(node, Present):
             return self.present(operand)
         return compare(operand, node.op, node.value)
+
+    def selective(self, node: Filter) -> bool:
+        """Does an index narrow this filter to a handful of rows (an identity provider's
+        lookup)? Then the WHERE clause must drive the plan, not the list order."""
+        if isinstance(node, And):
+            return any(self.selective(i) for i in node.items)
+        if isinstance(node, Or):
+            return all(self.selective(i) for i in node.items)
+        if isinstance(node, ValuePath):
+            return self.selective(node.filter) if node.path.attr.name in (
+                "emails", "groups", "members") else False
+        if not isinstance(node, Compare) or node.op != "eq":
+            return False
+        name = node.path.dotted.lower()
+        indexed = {"id", "externalid", "emails.value", "groups.value", "members.value",
+                   "username" if self.rt.name == "User" else "displayname"}
+        return name in indexed
 
     @staticmethod
     def present(operand: Operand) -> ColumnElement[bool]:
@@ -153,18 +171,20 @@ class FilterSql:
         attr = path.attr.name
         subs = _subs_used(inner)
         c = self.table.c
+        # Relations are searched from their own index and joined back by id (`id IN (…)`),
+        # so `emails.value eq` or `members[value eq]` never scans the resource table.
         if self.rt.name == "User" and attr == "emails" and subs <= {"value", "type"}:
             e = t.user_emails.c
             fields = {"value": Operand(e.value_ci, "text_ci"), "type": Operand(e.type_ci, "text_ci")}
             cond = self.element_where(inner, lambda s: fields[s])
-            return select(literal(1)).where(e.org_id == c.org_id, e.user_id == c.id, cond).exists()
+            return c.id.in_(select(e.user_id).where(e.org_id == self.org_id, cond))
         if (self.rt.name, attr) in (("User", "groups"), ("Group", "members")):
             m = t.memberships.c
             own, other = (m.user_id, m.group_id) if attr == "groups" else (m.group_id, m.user_id)
             if not subs <= {"value"}:
                 raise InvalidFilter(f"Only '{attr}.value' can be used in a filter.")
             cond = self.element_where(inner, lambda s: Operand(other, "text", case_exact=True))
-            return select(literal(1)).where(m.org_id == c.org_id, own == c.id, cond).exists()
+            return c.id.in_(select(own).where(m.org_id == self.org_id, cond))
         keys = self.keys(ResolvedPath(path.schema, path.extension, path.attr))
 
         def condition(element: Any) -> ColumnElement[bool]:
