@@ -21,7 +21,7 @@ class Limits:
     max_page_size: int = 1000
     default_page_size: int = 100
     max_body_bytes: int = 1_048_576
-    max_members_per_response: int = 10_000
+    cursor_timeout_s: int = 3600
 
 
 def service_provider_config(base_url: str, limits: Limits) -> dict[str, Any]:
@@ -33,6 +33,14 @@ def service_provider_config(base_url: str, limits: Limits) -> dict[str, Any]:
         "filter": {"supported": True, "maxResults": limits.max_page_size},
         "changePassword": {"supported": True},
         "sort": {"supported": True},
+        "pagination": {
+            "cursor": True,
+            "index": True,
+            "defaultPaginationMethod": "index",
+            "defaultPageSize": limits.default_page_size,
+            "maxPageSize": limits.max_page_size,
+            "cursorTimeout": limits.cursor_timeout_s,
+        },
         "etag": {"supported": True},
         "authenticationSchemes": [{
             "type": "oauthbearertoken",

@@ -8,7 +8,8 @@
     ├── NoTarget           400 noTarget        PATCH target selects nothing
     ├── Mutability         400 mutability      write to a readOnly / immutable attribute
     ├── TooMany            400 tooMany         result set too large for the server
-    ├── InvalidCursor      400 invalidCursor   RFC 9865 cursor not understood
+    ├── InvalidCursor      400 invalidCursor   RFC 9865 cursor forged, altered or foreign
+    ├── ExpiredCursor      400 expiredCursor   RFC 9865 cursor older than cursorTimeout
     ├── Uniqueness         409 uniqueness      unique attribute already taken
     ├── Unauthorized       401                 missing / unknown / revoked token
     ├── NotFound           404
@@ -79,6 +80,10 @@ class TooMany(ScimError):
 
 class InvalidCursor(ScimError):
     scim_type = "invalidCursor"
+
+
+class ExpiredCursor(ScimError):
+    scim_type = "expiredCursor"
 
 
 class Uniqueness(ScimError):

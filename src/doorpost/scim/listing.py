@@ -28,6 +28,8 @@ class ListQuery:
     sort_by: ResolvedPath | None
     descending: bool
     projection: Projection
+    cursor: str | None = None  # RFC 9865: "" asks for the first page of a cursor walk
+    filter_text: str | None = None
 
 
 def _int(raw: Any, name: str) -> int:
@@ -66,7 +68,17 @@ def parse_list_query(params: Mapping[str, Any], rt: ResourceType, *, default_cou
     if order not in ("ascending", "descending"):
         raise InvalidValue("'sortOrder' must be 'ascending' or 'descending'.")
     projection = Projection.parse(rt, p.get("attributes"), p.get("excludedattributes"))
-    return ListQuery(filter_, start, count, sort_by, order == "descending", projection)
+    cursor = p.get("cursor")
+    if cursor is not None:
+        if not isinstance(cursor, str):
+            raise InvalidValue("'cursor' must be a string.")
+        if p.get("startindex") not in (None, ""):
+            raise InvalidValue("Use either 'cursor' or 'startIndex', not both (RFC 9865).")
+        if sort_by is not None:
+            raise InvalidValue("Cursor pages follow the server's stable order; 'sortBy' works "
+                               "with index paging (startIndex) only.")
+    return ListQuery(filter_, start, count, sort_by, order == "descending", projection,
+                     cursor, text)
 
 
 def parse_search_body(body: Any) -> dict[str, Any]:
@@ -84,11 +96,17 @@ def parse_search_body(body: Any) -> dict[str, Any]:
     return lowered
 
 
-def list_response(resources: list[dict[str, Any]], total: int, start: int) -> dict[str, Any]:
-    return {
-        "schemas": [LIST_RESPONSE],
-        "totalResults": total,
-        "startIndex": start,
-        "itemsPerPage": len(resources),
-        "Resources": resources,
-    }
+def list_response(resources: list[dict[str, Any]], total: int, start: int | None,
+                  next_cursor: str | None = None, previous_cursor: str | None = None
+                  ) -> dict[str, Any]:
+    """A ListResponse; with cursors (RFC 9865) it carries next/previousCursor, no startIndex."""
+    out: dict[str, Any] = {"schemas": [LIST_RESPONSE], "totalResults": total}
+    if start is not None:
+        out["startIndex"] = start
+    out["itemsPerPage"] = len(resources)
+    if next_cursor:
+        out["nextCursor"] = next_cursor
+    if previous_cursor:
+        out["previousCursor"] = previous_cursor
+    out["Resources"] = resources
+    return out

@@ -8,10 +8,12 @@ does the protocol work (validation, PATCH, rendering); the `Directory` does the 
 from __future__ import annotations
 
 import dataclasses
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from doorpost.scim import cursor as cursors
 from doorpost.scim.definitions import GROUP_TYPE, USER_TYPE
 from doorpost.scim.dialects import RFC, Reading
 from doorpost.scim.discovery import Limits
@@ -197,6 +199,8 @@ class ScimService:
         params, notes = dialect.normalize_query(dict(params), rt)
         query = parse_list_query(params, rt, default_count=self.limits.default_page_size,
                                  max_count=self.limits.max_page_size)
+        if query.cursor is not None:
+            return self._cursor_page(caller, rt, query, base_url, notes)
         with self.db.read() as conn:
             directory = self._directory(conn, caller)
             total, items = directory.list(rt, query)
@@ -204,6 +208,35 @@ class ScimService:
             resources = [render(rt, s.doc, s.meta, base_url, r, query.projection)
                          for s, r in zip(items, relations)]
         return Outcome(200, list_response(resources, total, query.start_index), notes=notes)
+
+    def _cursor_page(self, caller: Caller, rt: ResourceType, query: ListQuery, base_url: str,
+                     notes: list[Note]) -> Outcome:
+        """RFC 9865: keyset pages in (created, id) order, walking forward or back."""
+        key = bytes.fromhex(caller.org.cursor_key)
+        bound = cursors.fingerprint(rt.name, query.filter_text)
+        now_s = int(time.time())
+        position = None
+        if query.cursor:
+            position = cursors.decode(key, bound, query.cursor, now_s,
+                                      self.limits.cursor_timeout_s)
+        forward = position.forward if position else True
+        with self.db.read() as conn:
+            directory = self._directory(conn, caller)
+            total, items, more = directory.keyset_page(
+                rt, query, position.key if position else None, forward, query.count)
+            relations = self._relations(directory, rt, items, query.projection, base_url)
+            resources = [render(rt, s.doc, s.meta, base_url, r, query.projection)
+                         for s, r in zip(items, relations)]
+        has_next = more if forward else position is not None
+        has_previous = (position is not None) if forward else more
+
+        def mint(stored: Stored, fwd: bool) -> str:
+            return cursors.encode(key, bound, cursors.Position(Directory.position(stored), fwd),
+                                  now_s)
+        next_cursor = mint(items[-1], True) if items and has_next else None
+        previous_cursor = mint(items[0], False) if items and has_previous else None
+        return Outcome(200, list_response(resources, total, None, next_cursor, previous_cursor),
+                       notes=notes)
 
 
     def search_all(self, caller: Caller, params: Mapping[str, Any], base_url: str,

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import Connection, Select, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Select, and_, delete, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from doorpost.scim.errors import InvalidValue, Uniqueness
@@ -39,11 +39,12 @@ class Stored:
 
     doc: dict[str, Any]
     meta: Meta
+    created_us: int = 0  # exact keyset position (meta.created is rounded for display)
 
 
 def _stored(row: Any) -> Stored:
     return Stored(dict(row.doc), Meta(row.id, from_us(row.created_us), from_us(row.modified_us),
-                                      row.version))
+                                      row.version), row.created_us)
 
 
 class Directory:
@@ -96,6 +97,34 @@ class Directory:
         if query.count == 0 or total < query.start_index:
             return total, []
         return total, [_stored(r) for r in self.conn.execute(page)]
+
+    def keyset_page(self, rt: ResourceType, query: ListQuery, after: tuple[int, str] | None,
+                    forward: bool, count: int) -> tuple[int, list[Stored], bool]:
+        """One cursor page in (created, id) order: the total, the rows, and whether more
+        rows lie beyond them in the direction of travel (RFC 9865)."""
+        table = self._table(rt)
+        where: list[Any] = [table.c.org_id == self.org_id]
+        if query.filter is not None:
+            where.append(FilterSql(rt, self.backend, self.org_id).where(query.filter))
+        total = self.conn.execute(select(func.count()).select_from(table).where(*where)
+                                  ).scalar_one()
+        key = tuple_(table.c.created_us, table.c.id)
+        if after is not None:
+            where.append(key > tuple_(*after) if forward else key < tuple_(*after))
+        order = [table.c.created_us, table.c.id] if forward else \
+            [table.c.created_us.desc(), table.c.id.desc()]
+        rows = [_stored(r) for r in self.conn.execute(
+            select(table).where(*where).order_by(*order).limit(count + 1))]
+        more = len(rows) > count
+        rows = rows[:count]
+        if not forward:
+            rows.reverse()
+        return total, rows, more
+
+    @staticmethod
+    def position(stored: Stored) -> tuple[int, str]:
+        """The keyset position of a row: (created microseconds, id)."""
+        return stored.created_us, stored.meta.id
 
     def user_groups(self, user_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
         """(group id, displayName) of each user's groups, read through the (org, user) index."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -20,6 +21,7 @@ class Organization:
     scim_enabled: bool
     dialect: str | None
     created_us: int
+    cursor_key: str = field(default="", repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "slug": self.slug, "name": self.name, "licensed": self.licensed,
@@ -44,7 +46,7 @@ class TokenRecord:
 
 def _org(row: Any) -> Organization:
     return Organization(row.id, row.slug, row.name, row.licensed, row.sso_configured,
-                        row.scim_enabled, row.dialect, row.created_us)
+                        row.scim_enabled, row.dialect, row.created_us, row.cursor_key)
 
 
 def _token(row: Any) -> TokenRecord:
@@ -60,7 +62,7 @@ class OrgStore:
                at_us: int) -> Organization:
         result = self.conn.execute(insert(t.organizations).values(
             slug=slug, name=name, licensed=licensed, sso_configured=sso_configured,
-            scim_enabled=False, created_us=at_us).returning(t.organizations.c.id))
+            scim_enabled=False, created_us=at_us, cursor_key=secrets.token_hex(32)).returning(t.organizations.c.id))
         org_id = result.scalar_one()
         org = self.by_id(org_id)
         assert org is not None
@@ -108,12 +110,12 @@ class OrgStore:
         tk, o = t.scim_tokens, t.organizations
         row = self.conn.execute(
             select(tk, o.c.slug, o.c.name, o.c.licensed, o.c.sso_configured, o.c.scim_enabled,
-                   o.c.dialect, o.c.created_us.label("org_created_us"))
+                   o.c.dialect, o.c.created_us.label("org_created_us"), o.c.cursor_key)
             .join_from(tk, o, o.c.id == tk.c.org_id).where(tk.c.digest == digest)).first()
         if row is None:
             return None
         org = Organization(row.org_id, row.slug, row.name, row.licensed, row.sso_configured,
-                           row.scim_enabled, row.dialect, row.org_created_us)
+                           row.scim_enabled, row.dialect, row.org_created_us, row.cursor_key)
         return _token(row), row.digest, org
 
     def mark_used(self, org_id: int, token_id: str, at_us: int) -> None:

@@ -41,6 +41,7 @@ organizations = Table(
     Column("scim_enabled", Boolean, nullable=False, default=False),
     Column("dialect", String(32), nullable=True),
     Column("created_us", BigInteger, nullable=False),
+    Column("cursor_key", String(64), nullable=False),  # signs this organization's cursors
 )
 
 scim_tokens = Table(
