@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import orjson
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from doorpost.scim.errors import ScimError
 
@@ -17,6 +17,13 @@ def scim_response(status: int, body: Any = None, headers: Mapping[str, str] | No
     content = b"" if body is None else orjson.dumps(body)
     return Response(content, status_code=status, headers=dict(headers or {}),
                     media_type=SCIM_MEDIA_TYPE if body is not None else None)
+
+
+def streamed_response(status: int, chunks: Iterator[bytes],
+                      headers: Mapping[str, str] | None = None) -> StreamingResponse:
+    """A body written chunk by chunk (list pages, large groups): never held whole."""
+    return StreamingResponse(chunks, status_code=status, headers=dict(headers or {}),
+                             media_type=SCIM_MEDIA_TYPE)
 
 
 def error_response(error: ScimError) -> Response:

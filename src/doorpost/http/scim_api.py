@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from doorpost.http.body import read_json
-from doorpost.http.responses import error_response, scim_response
+from doorpost.http.responses import error_response, scim_response, streamed_response
 from doorpost.scim import discovery
 from doorpost.scim.definitions import GROUP_TYPE, RESOURCE_TYPES, SCHEMAS, USER_TYPE
 from doorpost.scim.dialects import Reading
@@ -95,7 +95,7 @@ class ScimApi:
             outcome = await run_in_threadpool(self.service.search_all, caller, search, base,
                                               dialect)
             state["outcome"] = outcome
-            return scim_response(outcome.status, outcome.body, outcome.headers)
+            return self.respond(outcome)
         if head in ("serviceproviderconfig", "resourcetypes", "schemas"):
             if method != "GET":
                 raise MethodNotAllowed(f"{method} is not allowed on discovery endpoints.")
@@ -142,6 +142,12 @@ class ScimApi:
                 raise MethodNotAllowed(f"{method} is not allowed on /{rt.endpoint}/{{id}}.")
         outcome = await run_in_threadpool(call)
         state["outcome"] = outcome
+        return self.respond(outcome)
+
+    @staticmethod
+    def respond(outcome: Outcome) -> Response:
+        if outcome.stream is not None:
+            return streamed_response(outcome.status, outcome.stream, outcome.headers)
         return scim_response(outcome.status, outcome.body, outcome.headers)
 
     def discovery(self, head: str, rest: list[str], base: str) -> Response:

@@ -100,13 +100,20 @@ def list_response(resources: list[dict[str, Any]], total: int, start: int | None
                   next_cursor: str | None = None, previous_cursor: str | None = None
                   ) -> dict[str, Any]:
     """A ListResponse; with cursors (RFC 9865) it carries next/previousCursor, no startIndex."""
+    out = list_head(total, start, len(resources), next_cursor, previous_cursor)
+    out["Resources"] = resources
+    return out
+
+
+def list_head(total: int, start: int | None, items: int, next_cursor: str | None = None,
+              previous_cursor: str | None = None) -> dict[str, Any]:
+    """Everything of a ListResponse but `Resources` (which may be streamed after it)."""
     out: dict[str, Any] = {"schemas": [LIST_RESPONSE], "totalResults": total}
     if start is not None:
         out["startIndex"] = start
-    out["itemsPerPage"] = len(resources)
+    out["itemsPerPage"] = items
     if next_cursor:
         out["nextCursor"] = next_cursor
     if previous_cursor:
         out["previousCursor"] = previous_cursor
-    out["Resources"] = resources
     return out

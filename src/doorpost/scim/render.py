@@ -103,6 +103,15 @@ def render(rt: ResourceType, doc: dict[str, Any], meta: Meta, base_url: str,
     return out
 
 
+def project_relation(rt: ResourceType, projection: Projection, name: str,
+                     values: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Apply a projection's sub-attribute selection (`members.value`) to relation values."""
+    if not (projection.attributes or projection.excluded):
+        return values
+    trimmed = _project_sub(projection, rt.core, name, values)
+    return list(trimmed) if isinstance(trimmed, list) else values
+
+
 def _project(rt: ResourceType, full: dict[str, Any], projection: Projection) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in full.items():

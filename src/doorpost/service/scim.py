@@ -11,20 +11,23 @@ import dataclasses
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
+
+import orjson
 
 from doorpost.scim import cursor as cursors
 from doorpost.scim.definitions import GROUP_TYPE, USER_TYPE
 from doorpost.scim.dialects import RFC, Reading
 from doorpost.scim.discovery import Limits
 from doorpost.scim.errors import InvalidFilter, NotFound, PreconditionFailed, ScimError
-from doorpost.scim.listing import ListQuery, list_response, parse_list_query
+from doorpost.scim.listing import ListQuery, list_head, parse_list_query
 from doorpost.scim.notes import Note
 from doorpost.scim.patch import MemberChange, apply_patch, parse_patch_request
-from doorpost.scim.render import Meta, Projection, render
+from doorpost.scim.render import Meta, Projection, project_relation, render
 from doorpost.scim.resource import parse_resource
 from doorpost.scim.schema import ResourceType
 from doorpost.service.auth import Caller
+from doorpost.service import streaming
 from doorpost.service.passwords import hash_password
 from doorpost.store.database import Database
 from doorpost.store.directory import Directory, Stored, now_us
@@ -39,6 +42,17 @@ class Outcome:
     headers: dict[str, str] = field(default_factory=dict)
     resource_id: str | None = None
     notes: list[Note] = field(default_factory=list)
+    stream: Iterator[bytes] | None = None  # the body, written chunk by chunk
+
+
+def _opened(producer: Iterator[Outcome | bytes]) -> Outcome:
+    """Run a streaming producer up to its first yield, which is the Outcome (status and
+    headers, known before the body). The rest is the body; the producer keeps its read
+    transaction open until the body is written."""
+    outcome = next(producer)
+    assert isinstance(outcome, Outcome)
+    outcome.stream = (chunk for chunk in producer if isinstance(chunk, bytes))
+    return outcome
 
 
 def _check_if_match(if_match: str | None, meta: Meta) -> None:
@@ -80,7 +94,7 @@ class ScimService:
         relations = self._relations(directory, rt, [stored], projection, base_url)[0]
         return render(rt, stored.doc, stored.meta, base_url, relations, projection)
 
-    def _single(self, status: int, rt: ResourceType, body: dict[str, Any], meta: Meta,
+    def _single(self, status: int, rt: ResourceType, body: dict[str, Any] | None, meta: Meta,
                 base_url: str, notes: list[Note]) -> Outcome:
         headers = {"ETag": meta.etag, "Location": f"{base_url}/{rt.endpoint}/{meta.id}"}
         return Outcome(status, body, headers, meta.id, notes)
@@ -115,13 +129,34 @@ class ScimService:
     def get(self, caller: Caller, rt: ResourceType, id_: str, params: Mapping[str, Any],
             base_url: str) -> Outcome:
         projection = _projection(rt, params)
+        return _opened(self._get(caller, rt, id_, projection, base_url))
+
+    def _get(self, caller: Caller, rt: ResourceType, id_: str, projection: Projection,
+             base_url: str) -> Iterator[Outcome | bytes]:
         with self.db.read() as conn:
             directory = self._directory(conn, caller)
             stored = directory.get(rt, id_)
             if stored is None:
                 raise NotFound(f"{rt.name} '{id_}' not found.")
-            out = self._render_one(directory, rt, stored, projection, base_url)
-        return self._single(200, rt, out, stored.meta, base_url, [])
+            yield self._single(200, rt, None, stored.meta, base_url, [])
+            yield from streaming.buffered(
+                self._pieces(directory, rt, [stored], projection, base_url)[0])
+
+    def _pieces(self, directory: Directory, rt: ResourceType, items: list[Stored],
+                projection: Projection, base_url: str) -> list[Iterator[bytes]]:
+        """Each resource as a lazy stream of JSON pieces. Users' groups are read for the
+        whole page at once; a group's members are streamed from a server-side cursor."""
+        if rt is GROUP_TYPE and projection.wants(rt, "members"):
+            def group(stored: Stored) -> Iterator[bytes]:
+                out = render(rt, stored.doc, stored.meta, base_url, {"members": []}, projection)
+                batches = (project_relation(rt, projection, "members", [
+                    {"value": u, "$ref": f"{base_url}/Users/{u}", "type": "User"} for u in ids])
+                    for ids in directory.iter_members(stored.meta.id))
+                return streaming.with_relation(out, "members", batches)
+            return [group(s) for s in items]
+        relations = self._relations(directory, rt, items, projection, base_url)
+        return [iter([orjson.dumps(render(rt, s.doc, s.meta, base_url, r, projection))])
+                for s, r in zip(items, relations)]
 
     def replace(self, caller: Caller, rt: ResourceType, id_: str, body: Any,
                 if_match: str | None, base_url: str, dialect: Reading | None = None) -> Outcome:
@@ -199,18 +234,24 @@ class ScimService:
         params, notes = dialect.normalize_query(dict(params), rt)
         query = parse_list_query(params, rt, default_count=self.limits.default_page_size,
                                  max_count=self.limits.max_page_size)
-        if query.cursor is not None:
-            return self._cursor_page(caller, rt, query, base_url, notes)
+        producer = self._cursor_page(caller, rt, query, base_url) if query.cursor is not None \
+            else self._index_page(caller, rt, query, base_url)
+        outcome = _opened(producer)
+        outcome.notes = notes
+        return outcome
+
+    def _index_page(self, caller: Caller, rt: ResourceType, query: ListQuery,
+                    base_url: str) -> Iterator[Outcome | bytes]:
         with self.db.read() as conn:
             directory = self._directory(conn, caller)
             total, items = directory.list(rt, query)
-            relations = self._relations(directory, rt, items, query.projection, base_url)
-            resources = [render(rt, s.doc, s.meta, base_url, r, query.projection)
-                         for s, r in zip(items, relations)]
-        return Outcome(200, list_response(resources, total, query.start_index), notes=notes)
+            yield Outcome(200)
+            head = list_head(total, query.start_index, len(items))
+            yield from streaming.list_body(
+                head, self._pieces(directory, rt, items, query.projection, base_url))
 
-    def _cursor_page(self, caller: Caller, rt: ResourceType, query: ListQuery, base_url: str,
-                     notes: list[Note]) -> Outcome:
+    def _cursor_page(self, caller: Caller, rt: ResourceType, query: ListQuery,
+                     base_url: str) -> Iterator[Outcome | bytes]:
         """RFC 9865: keyset pages in (created, id) order, walking forward or back."""
         key = bytes.fromhex(caller.org.cursor_key)
         bound = cursors.fingerprint(rt.name, query.filter_text)
@@ -224,20 +265,18 @@ class ScimService:
             directory = self._directory(conn, caller)
             total, items, more = directory.keyset_page(
                 rt, query, position.key if position else None, forward, query.count)
-            relations = self._relations(directory, rt, items, query.projection, base_url)
-            resources = [render(rt, s.doc, s.meta, base_url, r, query.projection)
-                         for s, r in zip(items, relations)]
-        has_next = more if forward else position is not None
-        has_previous = (position is not None) if forward else more
+            has_next = more if forward else position is not None
+            has_previous = (position is not None) if forward else more
 
-        def mint(stored: Stored, fwd: bool) -> str:
-            return cursors.encode(key, bound, cursors.Position(Directory.position(stored), fwd),
-                                  now_s)
-        next_cursor = mint(items[-1], True) if items and has_next else None
-        previous_cursor = mint(items[0], False) if items and has_previous else None
-        return Outcome(200, list_response(resources, total, None, next_cursor, previous_cursor),
-                       notes=notes)
-
+            def mint(stored: Stored, fwd: bool) -> str:
+                return cursors.encode(key, bound,
+                                      cursors.Position(Directory.position(stored), fwd), now_s)
+            next_cursor = mint(items[-1], True) if items and has_next else None
+            previous_cursor = mint(items[0], False) if items and has_previous else None
+            yield Outcome(200)
+            head = list_head(total, None, len(items), next_cursor, previous_cursor)
+            yield from streaming.list_body(
+                head, self._pieces(directory, rt, items, query.projection, base_url))
 
     def search_all(self, caller: Caller, params: Mapping[str, Any], base_url: str,
                    dialect: Reading | None = None) -> Outcome:
@@ -263,20 +302,24 @@ class ScimService:
             assert error is not None
             raise error
         start, count = queries[0][1].start_index, queries[0][1].count
-        resources: list[dict[str, Any]] = []
-        total = 0
+        return _opened(self._search_page(caller, queries, start, count, base_url, notes))
+
+    def _search_page(self, caller: Caller, queries: list[tuple[ResourceType, ListQuery]],
+                     start: int, count: int, base_url: str, notes: list[Note]
+                     ) -> Iterator[Outcome | bytes]:
         with self.db.read() as conn:
             directory = self._directory(conn, caller)
+            pieces: list[Iterator[bytes]] = []
+            total = 0
             for rt, query in queries:
                 offset = max(0, start - 1 - total)
-                room = count - len(resources)
+                room = count - len(pieces)
                 page = dataclasses.replace(query, start_index=offset + 1, count=room)
                 found, items = directory.list(rt, page)
-                relations = self._relations(directory, rt, items, query.projection, base_url)
-                resources += [render(rt, s.doc, s.meta, base_url, r, query.projection)
-                              for s, r in zip(items, relations)]
+                pieces += self._pieces(directory, rt, items, query.projection, base_url)
                 total += found
-        return Outcome(200, list_response(resources, total, start), notes=notes)
+            yield Outcome(200, notes=notes)
+            yield from streaming.list_body(list_head(total, start, len(pieces)), pieces)
 
 
 def _projection(rt: ResourceType, params: Mapping[str, Any]) -> Projection:

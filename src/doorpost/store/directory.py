@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from sqlalchemy import Connection, Select, and_, delete, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -152,6 +152,16 @@ class Directory:
         for group_id, user_id in self.conn.execute(q):
             out[group_id].append(user_id)
         return out
+
+    def iter_members(self, group_id: str, batch: int = 2000) -> Iterator[list[str]]:
+        """A group's member ids in batches, read with a server-side cursor: a 100,000-member
+        group is never held in memory at once."""
+        m = t.memberships.c
+        q = (select(m.user_id).where(m.org_id == self.org_id, m.group_id == group_id)
+             .order_by(m.user_id))
+        result = self.conn.execution_options(stream_results=True, yield_per=batch).execute(q)
+        for part in result.partitions(batch):
+            yield [row[0] for row in part]
 
     # -- writes ------------------------------------------------------------------------
     def insert(self, rt: ResourceType, id_: str, doc: dict[str, Any], at_us: int) -> Meta:
