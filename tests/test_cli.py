@@ -111,3 +111,33 @@ def test_dialect_pin_activity_and_doors(cli: CliRunner, server: LiveServer) -> N
     assert "boolean-string" in run(cli, "org", "activity", slug)
     assert [d["name"] for d in json.loads(run(cli, "door", "list", slug, "--json"))] == [
         "Front door"]
+
+
+def test_bulk_import_validates_like_the_api(cli: CliRunner, server: LiveServer,
+                                            tmp_path: object) -> None:
+    from pathlib import Path
+    slug = f"bulk-{uuid.uuid4().hex[:6]}"
+    run(cli, "org", "create", "Bulk", "--slug", slug, "--licensed", "--sso-configured")
+    run(cli, "scim", "enable", slug)
+    lines = [json.dumps({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                         "userName": f"bulk{i}@example.com", "externalId": f"b-{i}",
+                         "active": "True" if i % 2 else True,
+                         "emails": [{"type": "work", "value": f"bulk{i}@example.com"}]})
+             for i in range(2500)]
+    lines += ['{"userName": 5}', "not json", json.dumps({"userName": "BULK7@example.com"})]
+    path = Path(str(tmp_path)) / "users.jsonl"
+    path.write_text("\n".join(lines))
+    result = cli.invoke(app, ["import", "users", slug, str(path), "--json"])
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["created"] == 2500
+    assert [e["line"] for e in report["errors"]] == [2501, 2502, 2503]
+    assert "already taken" in report["errors"][2]["detail"]
+    token = json.loads(run(cli, "token", "create", slug, "--json"))["token"]
+    scim = httpx.Client(base_url=server.scim_url, headers={"Authorization": f"Bearer {token}"})
+    found = scim.get("/Users", params={
+        "filter": 'emails[type eq "work"].value eq "bulk42@example.com"'}).json()
+    assert found["totalResults"] == 1 and found["Resources"][0]["externalId"] == "b-42"
+    assert scim.get("/Users", params={"count": 0}).json()["totalResults"] == 2500
+    assert scim.get("/Users", params={"filter": "active eq true", "count": 0}
+                    ).json()["totalResults"] == 2500

@@ -101,9 +101,22 @@ def test_unexpected_failure_is_a_scim_500_without_trace(monkeypatch: pytest.Monk
     assert "secret internals" not in r.text and "Traceback" not in r.text
 
 
-def test_healthz(server: LiveServer) -> None:
+def test_healthz_and_livez(server: LiveServer) -> None:
     r = httpx.get(server.url + "/healthz")
     assert r.status_code == 200 and r.json()["status"] == "ok"
+    assert httpx.get(server.url + "/livez").text == "ok"
+
+
+def test_healthz_reports_an_unreachable_database() -> None:
+    import asyncio
+    app = create_app(Settings(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none"))
+
+    async def call() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            return await c.get("/healthz")
+    r = asyncio.run(call())
+    assert r.status_code == 503 and r.json()["database"] == "unreachable"
 
 
 def test_organizations_are_isolated(tenant: Tenant, other_tenant: Tenant) -> None:

@@ -34,6 +34,10 @@ def build_http_app(db: Database, scim: ScimApi,
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
         return JSONResponse({"status": "ok", "database": db.backend})
 
+    async def livez(_request: Request) -> Response:
+        """The process answers (no database): liveness, and the benchmark's floor."""
+        return PlainTextResponse("ok")
+
     async def index(_request: Request) -> Response:
         return PlainTextResponse("Doorpost: SCIM 2.0 provisioning for physical access control.\n"
                                  f"Point your identity provider at {SCIM_PREFIX}.\n")
@@ -44,7 +48,8 @@ def build_http_app(db: Database, scim: ScimApi,
         for hook in on_shutdown:
             hook()
 
-    app = Starlette(routes=[Route("/healthz", healthz), Route("/", index)], lifespan=lifespan)
+    app = Starlette(routes=[Route("/healthz", healthz), Route("/livez", livez),
+                            Route("/", index)], lifespan=lifespan)
 
     async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")

@@ -174,6 +174,30 @@ class Directory:
             self._write_emails(id_, doc, replace=False)
         return Meta(id_, from_us(at_us), from_us(at_us), 1)
 
+    def insert_users(self, users: Sequence[tuple[str, dict[str, Any]]], at_us: int) -> None:
+        """Many new users in one statement per table (bulk import; validated by the caller)."""
+        rt_rows = []
+        for i, (id_, doc) in enumerate(users):
+            rt_rows.append({"org_id": self.org_id, "id": id_, "doc": doc, "version": 1,
+                            "created_us": at_us + i, "modified_us": at_us + i,
+                            **self._columns_user(doc)})
+        self.conn.execute(insert(t.users), rt_rows)
+        emails = [{"org_id": self.org_id, "user_id": id_, "position": i,
+                   "type_ci": (item.get("type") or "").lower() or None,
+                   "value_ci": str(item["value"]).lower()}
+                  for id_, doc in users
+                  for i, item in enumerate(doc.get("emails") or []) if item.get("value")]
+        if emails:
+            self.conn.execute(insert(t.user_emails), emails)
+
+    def taken_user_names(self, names_ci: Sequence[str]) -> set[str]:
+        u = t.users.c
+        taken: set[str] = set()
+        for chunk in _chunks(list(names_ci), 500):
+            taken |= set(self.conn.execute(select(u.user_name_ci).where(
+                u.org_id == self.org_id, u.user_name_ci.in_(chunk))).scalars())
+        return taken
+
     def update(self, rt: ResourceType, current: Stored, doc: dict[str, Any], at_us: int) -> Meta:
         """Write a new document; bumps the version by one."""
         self._check_unique(rt, doc, current.meta.id)
@@ -210,15 +234,19 @@ class Directory:
                                                        table.c.id == id_))
         return bool(result.rowcount)
 
+    @staticmethod
+    def _columns_user(doc: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "user_name": doc["userName"],
+            "user_name_ci": doc["userName"].lower(),
+            "external_id": doc.get("externalId"),
+            "display_name": doc.get("displayName"),
+            "active": doc.get("active", True) is not False,
+        }
+
     def _columns(self, rt: ResourceType, doc: dict[str, Any]) -> dict[str, Any]:
         if rt.name == "User":
-            return {
-                "user_name": doc["userName"],
-                "user_name_ci": doc["userName"].lower(),
-                "external_id": doc.get("externalId"),
-                "display_name": doc.get("displayName"),
-                "active": doc.get("active", True) is not False,
-            }
+            return self._columns_user(doc)
         return {
             "display_name": doc["displayName"],
             "display_name_ci": doc["displayName"].lower(),
