@@ -27,3 +27,7 @@ test: $(STAMP)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
+
+## Benchmark the real server on SQLite and PostgreSQL (prints a table, writes bench/results/).
+bench: $(STAMP)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)

@@ -15,8 +15,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from doorpost.http.body import read_json
-from doorpost.http.responses import error_response, scim_response, streamed_response
+from doorpost.http.body import Body, read_body
+from doorpost.http.responses import (
+    SCIM_MEDIA_TYPE,
+    error_response,
+    scim_response,
+    streamed_response,
+)
 from doorpost.scim import discovery
 from doorpost.scim.definitions import GROUP_TYPE, RESOURCE_TYPES, SCHEMAS, USER_TYPE
 from doorpost.scim.dialects import Reading
@@ -76,6 +81,8 @@ class ScimApi:
         return response
 
     async def dispatch(self, request: Request, state: dict[str, Any]) -> Response:
+        """Route, read the body, then do everything else in one worker-thread call:
+        authenticate, pick the dialect, run the use case (one thread hop per request)."""
         raw = request.path_params.get("path", "")
         segments = [s for s in raw.split("/") if s]
         method = request.method
@@ -83,71 +90,78 @@ class ScimApi:
         if not segments:
             raise NotFound("Nothing here: see /ServiceProviderConfig, /Users and /Groups.")
         head = segments[0].lower()
-        if head == ".search" and len(segments) == 1:
-            if method != "POST":
-                raise MethodNotAllowed("Use POST for /.search.")
-            caller = await run_in_threadpool(authenticate, self.db,
-                                             request.headers.get("authorization"))
-            state["caller"] = caller
-            dialect = self.choose_dialect(request, caller)
-            state["dialect"] = dialect
-            search = parse_search_body(await read_json(request, self.service.limits.max_body_bytes))
-            outcome = await run_in_threadpool(self.service.search_all, caller, search, base,
-                                              dialect)
-            state["outcome"] = outcome
-            return self.respond(outcome)
         if head in ("serviceproviderconfig", "resourcetypes", "schemas"):
             if method != "GET":
                 raise MethodNotAllowed(f"{method} is not allowed on discovery endpoints.")
             return self.discovery(head, segments[1:], base)
         rt = RESOURCES.get(head)
-        if rt is None or len(segments) > 2:
+        if head == ".search" and len(segments) == 1:
+            rt = None
+        elif rt is None or len(segments) > 2:
             raise NotFound(f"No SCIM endpoint at '/{'/'.join(segments)}'.")
         state["rt"] = rt
-        caller = await run_in_threadpool(authenticate, self.db,
-                                         request.headers.get("authorization"))
-        state["caller"] = caller
-        dialect = self.choose_dialect(request, caller)
-        state["dialect"] = dialect
-        params = dict(request.query_params)
-        svc = self.service
-        call: Callable[[], Outcome]
-        if len(segments) == 1:
-            if method == "GET":
-                call = lambda: svc.list(caller, rt, params, base, dialect)  # noqa: E731
-            elif method == "POST":
-                body = await read_json(request, svc.limits.max_body_bytes)
-                call = lambda: svc.create(caller, rt, body, base, dialect)  # noqa: E731
-            else:
-                raise MethodNotAllowed(f"{method} is not allowed on /{rt.endpoint}.")
-        elif segments[1].lower() == ".search":
-            if method != "POST":
-                raise MethodNotAllowed(f"Use POST for /{rt.endpoint}/.search.")
-            search = parse_search_body(await read_json(request, svc.limits.max_body_bytes))
-            call = lambda: svc.list(caller, rt, search, base, dialect)  # noqa: E731
-        else:
-            id_ = segments[1]
-            if_match = request.headers.get("if-match")
-            if method == "GET":
-                call = lambda: svc.get(caller, rt, id_, params, base)  # noqa: E731
-            elif method == "PUT":
-                body = await read_json(request, svc.limits.max_body_bytes)
-                call = lambda: svc.replace(caller, rt, id_, body, if_match, base, dialect)  # noqa: E731
-            elif method == "PATCH":
-                body = await read_json(request, svc.limits.max_body_bytes)
-                call = lambda: svc.patch(caller, rt, id_, body, if_match, params, base, dialect)  # noqa: E731
-            elif method == "DELETE":
-                call = lambda: svc.delete(caller, rt, id_, if_match)  # noqa: E731
-            else:
-                raise MethodNotAllowed(f"{method} is not allowed on /{rt.endpoint}/{{id}}.")
-        outcome = await run_in_threadpool(call)
+        action = self.action(method, rt, segments)
+        body = await read_body(request, self.service.limits.max_body_bytes) \
+            if method in ("POST", "PUT", "PATCH") else None
+        authorization = request.headers.get("authorization")
+
+        def run() -> Outcome:
+            caller = authenticate(self.db, authorization)
+            state["caller"] = caller
+            dialect = self.choose_dialect(request, caller)
+            state["dialect"] = dialect
+            return action(caller, dialect, body, base, request)
+
+        outcome = await run_in_threadpool(run)
         state["outcome"] = outcome
         return self.respond(outcome)
+
+    def action(self, method: str, rt: ResourceType | None, segments: list[str]
+               ) -> Callable[[Caller, Reading, Body | None, str, Request], Outcome]:
+        """The use case for this method and path (405 when there is none)."""
+        svc = self.service
+
+        def params(request: Request) -> dict[str, Any]:
+            return dict(request.query_params)
+
+        if rt is None:  # /.search at the root
+            if method != "POST":
+                raise MethodNotAllowed("Use POST for /.search.")
+            return lambda c, d, b, base, r: svc.search_all(
+                c, parse_search_body(b.json()), base, d)  # type: ignore[union-attr]
+        if len(segments) == 1:
+            if method == "GET":
+                return lambda c, d, b, base, r: svc.list(c, rt, params(r), base, d)
+            if method == "POST":
+                return lambda c, d, b, base, r: svc.create(
+                    c, rt, b.json(), base, d)  # type: ignore[union-attr]
+            raise MethodNotAllowed(f"{method} is not allowed on /{rt.endpoint}.")
+        if segments[1].lower() == ".search":
+            if method != "POST":
+                raise MethodNotAllowed(f"Use POST for /{rt.endpoint}/.search.")
+            return lambda c, d, b, base, r: svc.list(
+                c, rt, parse_search_body(b.json()), base, d)  # type: ignore[union-attr]
+        id_ = segments[1]
+        if method == "GET":
+            return lambda c, d, b, base, r: svc.get(c, rt, id_, params(r), base)
+        if method == "PUT":
+            return lambda c, d, b, base, r: svc.replace(
+                c, rt, id_, b.json(), r.headers.get("if-match"), base, d)  # type: ignore[union-attr]
+        if method == "PATCH":
+            return lambda c, d, b, base, r: svc.patch(
+                c, rt, id_, b.json(), r.headers.get("if-match"), params(r), base,  # type: ignore[union-attr]
+                d)
+        if method == "DELETE":
+            return lambda c, d, b, base, r: svc.delete(c, rt, id_, r.headers.get("if-match"))
+        raise MethodNotAllowed(f"{method} is not allowed on /{rt.endpoint}/{{id}}.")
 
     @staticmethod
     def respond(outcome: Outcome) -> Response:
         if outcome.stream is not None:
             return streamed_response(outcome.status, outcome.stream, outcome.headers)
+        if outcome.raw is not None:
+            return Response(outcome.raw, status_code=outcome.status, headers=outcome.headers,
+                            media_type=SCIM_MEDIA_TYPE)
         return scim_response(outcome.status, outcome.body, outcome.headers)
 
     def discovery(self, head: str, rest: list[str], base: str) -> Response:

@@ -13,6 +13,7 @@ unambiguous: `emails[type eq "work"].value eq "x"` (Entra's match query) is read
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -307,8 +308,11 @@ def _typed_compare(path: ResolvedPath, op: str, raw: Any) -> Filter:
     return Compare(path, op, raw)
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_filter(text: str, resource_type: ResourceType) -> Filter:
-    """Parse and bind a filter for `resource_type`; raises InvalidFilter."""
+    """Parse and bind a filter for `resource_type`; raises InvalidFilter.
+
+    Cached: the AST is immutable, and identity providers repeat the same filter shapes."""
     return _Parser(text, resource_type).parse()
 
 

@@ -140,7 +140,7 @@ class ResolvedPath:
         return f"{self.schema.id}:{base}" if self.extension else base
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ResourceType:
     """A resource type (RFC 7643 §6): a core schema plus extensions, at an endpoint."""
 

@@ -33,7 +33,7 @@ def authenticate(db: Database, authorization: str | None) -> Caller:
         if scheme.lower() == "bearer":
             presented = value.strip()
     digest = tokens.digest(presented)  # hashed even when empty: same work either way
-    with db.read() as conn:
+    with db.single_read() as conn:
         found = OrgStore(conn).find_by_digest(digest)
     if found is None or not presented:
         raise Unauthorized("Missing or invalid bearer token.")

@@ -8,6 +8,7 @@ does the protocol work (validation, PATCH, rendering); the `Directory` does the 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -42,16 +43,24 @@ class Outcome:
     headers: dict[str, str] = field(default_factory=dict)
     resource_id: str | None = None
     notes: list[Note] = field(default_factory=list)
+    raw: bytes | None = None  # the body, already serialized
     stream: Iterator[bytes] | None = None  # the body, written chunk by chunk
 
 
 def _opened(producer: Iterator[Outcome | bytes]) -> Outcome:
-    """Run a streaming producer up to its first yield, which is the Outcome (status and
-    headers, known before the body). The rest is the body; the producer keeps its read
-    transaction open until the body is written."""
+    """Run a body producer: its first yield is the Outcome (status and headers, known before
+    the body), the rest are body chunks. A body that fits in one chunk is read whole and the
+    transaction ends here; a larger one streams, the producer keeping its read transaction
+    open until the last chunk is written."""
     outcome = next(producer)
     assert isinstance(outcome, Outcome)
-    outcome.stream = (chunk for chunk in producer if isinstance(chunk, bytes))
+    first = next(producer, None)
+    second = next(producer, None) if first is not None else None
+    if second is None:
+        outcome.raw = first if isinstance(first, bytes) else b""
+        return outcome
+    rest = (chunk for chunk in producer if isinstance(chunk, bytes))
+    outcome.stream = itertools.chain([first, second], rest)  # type: ignore[list-item]
     return outcome
 
 

@@ -29,6 +29,13 @@ class Database:
             yield conn
 
     @contextlib.contextmanager
+    def single_read(self) -> Iterator[Connection]:
+        """For one SELECT: no BEGIN/COMMIT on SQLite (a single statement is its own
+        snapshot); the hot path of every request's token check."""
+        with self.engine.connect() as conn:
+            yield conn.execution_options(doorpost_autocommit=True)
+
+    @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
         with self.engine.connect() as conn:
             conn = conn.execution_options(doorpost_write=True)

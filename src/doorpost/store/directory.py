@@ -11,7 +11,18 @@ import time
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Sequence
 
-from sqlalchemy import Connection, Select, and_, delete, func, insert, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from doorpost.scim.errors import InvalidValue, Uniqueness
@@ -47,6 +58,20 @@ def _stored(row: Any) -> Stored:
                                       row.version), row.created_us)
 
 
+# Statements built once: they run on nearly every request.
+_GET = {name: select(table).where(table.c.org_id == bindparam("org"),
+                                  table.c.id == bindparam("id"))
+        for name, table in (("User", t.users), ("Group", t.groups))}
+_GET_FOR_UPDATE = {name: q.with_for_update() for name, q in _GET.items()}
+_m, _g = t.memberships.c, t.groups.c
+_USER_GROUPS = (select(_m.user_id, _g.id, _g.display_name)
+                .join_from(t.memberships, t.groups,
+                           and_(_g.org_id == _m.org_id, _g.id == _m.group_id))
+                .where(_m.org_id == bindparam("org"),
+                       _m.user_id.in_(bindparam("ids", expanding=True)))
+                .order_by(_g.display_name_ci))
+
+
 class Directory:
     """Repository for one organization's users and groups, inside one transaction."""
 
@@ -60,11 +85,9 @@ class Directory:
 
     # -- reads -------------------------------------------------------------------------
     def get(self, rt: ResourceType, id_: str, *, for_update: bool = False) -> Stored | None:
-        table = self._table(rt)
-        q = select(table).where(table.c.org_id == self.org_id, table.c.id == id_)
-        if for_update and self.backend == "postgresql":
-            q = q.with_for_update()
-        row = self.conn.execute(q).first()
+        q = _GET_FOR_UPDATE[rt.name] if for_update and self.backend == "postgresql" \
+            else _GET[rt.name]
+        row = self.conn.execute(q, {"org": self.org_id, "id": id_}).first()
         return _stored(row) if row else None
 
     def list_statements(self, rt: ResourceType, query: ListQuery) -> tuple[Select[Any], Select[Any]]:
@@ -92,11 +115,14 @@ class Directory:
         return count, page
 
     def list(self, rt: ResourceType, query: ListQuery) -> tuple[int, list[Stored]]:
+        """A page and the exact total. When the page itself shows where the results end
+        (fewer rows than asked for), the total follows from it and is not counted again:
+        an identity provider's match query costs one query, not two."""
         count, page = self.list_statements(rt, query)
-        total = self.conn.execute(count).scalar_one()
-        if query.count == 0 or total < query.start_index:
-            return total, []
-        return total, [_stored(r) for r in self.conn.execute(page)]
+        rows = [_stored(r) for r in self.conn.execute(page)] if query.count else []
+        if query.count and len(rows) < query.count and (rows or query.start_index == 1):
+            return query.start_index - 1 + len(rows), rows
+        return self.conn.execute(count).scalar_one(), rows
 
     def keyset_page(self, rt: ResourceType, query: ListQuery, after: tuple[int, str] | None,
                     forward: bool, count: int) -> tuple[int, list[Stored], bool]:
@@ -131,12 +157,8 @@ class Directory:
         out: dict[str, list[tuple[str, str]]] = {u: [] for u in user_ids}
         if not user_ids:
             return out
-        m, g = t.memberships.c, t.groups.c
-        q = (select(m.user_id, g.id, g.display_name)
-             .join_from(t.memberships, t.groups, and_(g.org_id == m.org_id, g.id == m.group_id))
-             .where(m.org_id == self.org_id, m.user_id.in_(list(user_ids)))
-             .order_by(g.display_name_ci))
-        for user_id, group_id, name in self.conn.execute(q):
+        for user_id, group_id, name in self.conn.execute(
+                _USER_GROUPS, {"org": self.org_id, "ids": list(user_ids)}):
             out[user_id].append((group_id, name))
         return out
 

@@ -50,8 +50,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        write = conn.get_execution_options().get("doorpost_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        options = conn.get_execution_options()
+        if options.get("doorpost_autocommit"):
+            return  # one statement: SQLite's implicit transaction is enough
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("doorpost_write") else "BEGIN")
 
 
 def default_sqlite_url(data_dir: str | os.PathLike[str]) -> str:

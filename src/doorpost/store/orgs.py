@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from doorpost.store import tables as t
 
@@ -52,6 +52,15 @@ def _org(row: Any) -> Organization:
 def _token(row: Any) -> TokenRecord:
     return TokenRecord(row.org_id, row.id, row.name, row.prefix, row.created_us,
                        row.last_used_us, row.revoked_us)
+
+
+_tk, _o = t.scim_tokens, t.organizations
+# Built once: this runs on every SCIM request.
+_BY_DIGEST = (select(_tk, _o.c.slug, _o.c.name, _o.c.licensed, _o.c.sso_configured,
+                     _o.c.scim_enabled, _o.c.dialect, _o.c.created_us.label("org_created_us"),
+                     _o.c.cursor_key)
+              .join_from(_tk, _o, _o.c.id == _tk.c.org_id)
+              .where(_tk.c.digest == bindparam("digest")))
 
 
 class OrgStore:
@@ -107,11 +116,7 @@ class OrgStore:
 
     def find_by_digest(self, digest: str) -> tuple[TokenRecord, str, Organization] | None:
         """The token with this digest, its stored digest, and its organization."""
-        tk, o = t.scim_tokens, t.organizations
-        row = self.conn.execute(
-            select(tk, o.c.slug, o.c.name, o.c.licensed, o.c.sso_configured, o.c.scim_enabled,
-                   o.c.dialect, o.c.created_us.label("org_created_us"), o.c.cursor_key)
-            .join_from(tk, o, o.c.id == tk.c.org_id).where(tk.c.digest == digest)).first()
+        row = self.conn.execute(_BY_DIGEST, {"digest": digest}).first()
         if row is None:
             return None
         org = Organization(row.org_id, row.slug, row.name, row.licensed, row.sso_configured,
