@@ -14,7 +14,12 @@ from doorpost.config import Settings
 from doorpost.http.app import build_http_app
 from doorpost.http.scim_api import ScimApi
 from doorpost.scim.dialects import Reading, choose
-from doorpost.service.activity import ActivityLog
+from doorpost.console.app import build_console
+from doorpost.service.activity import ActivityLog, ActivityQueries
+from doorpost.service.directory_view import DirectoryView
+from doorpost.service.organizations import Organizations
+from doorpost.service.owners import Owners
+from doorpost.service.sso import Sso
 from doorpost.service.auth import Caller
 from doorpost.service.scim import ScimService
 from doorpost.store.database import Database
@@ -32,6 +37,8 @@ def create_app(settings: Settings | None = None) -> object:
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     db = Database(settings.database_url, pool_size=settings.pool_size)
     service = ScimService(db, settings.limits)
-    activity = ActivityLog(db)
+    activity = ActivityLog(db, settings.activity_retention_days)
     scim = ScimApi(db, service, settings.public_url, choose_dialect, activity.record)
-    return build_http_app(db, scim, on_shutdown=[activity.close])
+    console = build_console(Organizations(db), Owners(db), Sso(db), ActivityQueries(db),
+                            DirectoryView(db), settings.public_url)
+    return build_http_app(db, scim, console, on_shutdown=[activity.close])

@@ -10,6 +10,7 @@
 | DOORPOST_MAX_BODY_BYTES | 1048576 | largest request body accepted (413 beyond) |
 | DOORPOST_DB_POOL_SIZE | 8 | database connections per worker |
 | DOORPOST_LOG_LEVEL | info | logging level |
+| DOORPOST_ACTIVITY_RETENTION_DAYS | 90 | how long the provisioning activity log is kept |
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from doorpost.store.engine import default_sqlite_url
 ENVIRONMENT_VARIABLES = (
     "DOORPOST_DATABASE_URL", "DOORPOST_DATA_DIR", "DOORPOST_PUBLIC_URL",
     "DOORPOST_MAX_PAGE_SIZE", "DOORPOST_DEFAULT_PAGE_SIZE", "DOORPOST_MAX_BODY_BYTES",
-    "DOORPOST_DB_POOL_SIZE", "DOORPOST_LOG_LEVEL",
+    "DOORPOST_DB_POOL_SIZE", "DOORPOST_LOG_LEVEL", "DOORPOST_ACTIVITY_RETENTION_DAYS",
 )
 
 
@@ -52,6 +53,7 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     pool_size: int = 8
     log_level: str = "info"
+    activity_retention_days: int = 90
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -66,4 +68,5 @@ class Settings:
         )
         public = (env.get("DOORPOST_PUBLIC_URL") or "").rstrip("/") or None
         return cls(url, public, limits, _int(env, "DOORPOST_DB_POOL_SIZE", 8),
-                   env.get("DOORPOST_LOG_LEVEL", "info"))
+                   env.get("DOORPOST_LOG_LEVEL", "info"),
+                   _int(env, "DOORPOST_ACTIVITY_RETENTION_DAYS", 90))

@@ -11,8 +11,8 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from doorpost.http.scim_api import ScimApi
 from doorpost.store.database import Database
@@ -21,7 +21,7 @@ SCIM_PREFIX = "/scim/v2"
 log = logging.getLogger("doorpost.http")
 
 
-def build_http_app(db: Database, scim: ScimApi,
+def build_http_app(db: Database, scim: ScimApi, console: ASGIApp | None = None,
                    on_shutdown: Sequence[Callable[[], None]] = ()) -> Starlette:
     async def healthz(_request: Request) -> Response:
         def ping() -> None:
@@ -40,7 +40,8 @@ def build_http_app(db: Database, scim: ScimApi,
 
     async def index(_request: Request) -> Response:
         return PlainTextResponse("Doorpost: SCIM 2.0 provisioning for physical access control.\n"
-                                 f"Point your identity provider at {SCIM_PREFIX}.\n")
+                                 f"Point your identity provider at {SCIM_PREFIX}; owners sign "
+                                 "in at /admin.\n")
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -48,8 +49,11 @@ def build_http_app(db: Database, scim: ScimApi,
         for hook in on_shutdown:
             hook()
 
-    app = Starlette(routes=[Route("/healthz", healthz), Route("/livez", livez),
-                            Route("/", index)], lifespan=lifespan)
+    routes: list[BaseRoute] = [Route("/healthz", healthz), Route("/livez", livez),
+                               Route("/", index)]
+    if console is not None:
+        routes.append(Mount("/admin", app=console))
+    app = Starlette(routes=routes, lifespan=lifespan)
 
     async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")

@@ -61,10 +61,12 @@ class ScimApi:
     async def __call__(self, request: Request) -> Response:
         started = time.perf_counter_ns()
         state: dict[str, Any] = {"caller": None, "dialect": None, "rt": None, "outcome": None}
+        error: str | None = None
         try:
             response = await self.dispatch(request, state)
         except ScimError as exc:
             response = error_response(exc)
+            error = exc.detail
         except Exception:  # the outermost net: a SCIM-shaped 500, never a trace
             log.exception("unhandled error on %s %s", request.method, request.url.path)
             response = error_response(InternalError("An internal error occurred; it has been "
@@ -77,7 +79,8 @@ class ScimApi:
                 (time.perf_counter_ns() - started) // 1000,
                 state["dialect"].label if state["dialect"] else None,
                 rt.name if rt else None, outcome.resource_id if outcome else None,
-                [n.to_json() for n in outcome.notes] if outcome else []))
+                [n.to_json() for n in outcome.notes] if outcome else [],
+                outcome.changes if outcome else None, error))
         return response
 
     async def dispatch(self, request: Request, state: dict[str, Any]) -> Response:

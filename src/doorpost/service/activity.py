@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 from doorpost.service.auth import Caller
 from doorpost.service.errors import NotFoundError
@@ -37,11 +39,15 @@ class RequestRecord:
     resource_type: str | None
     resource_id: str | None
     notes: list[dict[str, str]]
+    changes: dict[str, Any] | None = None
+    error: str | None = None
 
 
 class ActivityLog:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, retention_days: int = 90) -> None:
         self.db = db
+        self.retention_days = retention_days
+        self._next_prune = 0.0
         self._queue: deque[ActivityRow] = deque()
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -53,7 +59,7 @@ class ActivityLog:
         self._queue.append(ActivityRow(
             rec.caller.org.id, uuid.uuid4().hex, now_us(), rec.caller.token_id, rec.method,
             rec.path, rec.status, rec.latency_us, rec.dialect, rec.resource_type,
-            rec.resource_id, rec.notes))
+            rec.resource_id, rec.notes, rec.changes, rec.error))
 
     def flush(self) -> None:
         """Write everything queued so far (also called at shutdown)."""
@@ -79,6 +85,12 @@ class ActivityLog:
         while not self._stopped:
             self._wake.wait(FLUSH_SECONDS)
             self.flush()
+            if time.monotonic() >= self._next_prune:  # retention, hourly
+                self._next_prune = time.monotonic() + 3600
+                try:
+                    prune(self.db, self.retention_days)
+                except Exception:
+                    log.exception("could not prune the activity log")
 
 
 def recent_activity(db: Database, slug: str, limit: int = 50, *,
@@ -89,3 +101,59 @@ def recent_activity(db: Database, slug: str, limit: int = 50, *,
             raise NotFoundError(f"No organization with slug '{slug}'.")
         return ActivityStore(conn).recent(org.id, limit, normalized_only=normalized_only)
 
+
+
+@dataclass(frozen=True)
+class Health:
+    """Connection health for the SSO & SCIM page."""
+
+    last_request_us: int | None
+    last_error: ActivityRow | None
+    requests_24h: int
+    errors_24h: int
+
+
+@dataclass(frozen=True)
+class ChartBar:
+    hour_us: int
+    requests: int
+    errors: int
+
+
+class ActivityQueries:
+    """What the console reads from the activity log (newest first, filterable)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def search(self, org_id: int, **filters: Any) -> tuple[int, list[ActivityRow]]:
+        with self.db.read() as conn:
+            return ActivityStore(conn).search(org_id, **filters)
+
+    def one(self, org_id: int, id_: str) -> ActivityRow | None:
+        with self.db.read() as conn:
+            return ActivityStore(conn).one(org_id, id_)
+
+    def chart(self, org_id: int, hours: int = 24) -> list[ChartBar]:
+        """Requests and errors per hour over the last `hours`, gaps filled with zeros."""
+        hour = 3_600_000_000
+        end = now_us() // hour * hour
+        start = end - (hours - 1) * hour
+        with self.db.read() as conn:
+            found = {h: (n, e) for h, n, e in ActivityStore(conn).hourly(org_id, start)}
+        return [ChartBar(h, *found.get(h, (0, 0))) for h in range(start, end + hour, hour)]
+
+    def health(self, org_id: int) -> Health:
+        bars = self.chart(org_id)
+        with self.db.read() as conn:
+            store = ActivityStore(conn)
+            _, latest = store.search(org_id, limit=1)
+            last_error = store.last_error(org_id)
+        return Health(latest[0].time_us if latest else None, last_error,
+                      sum(b.requests for b in bars), sum(b.errors for b in bars))
+
+
+def prune(db: Database, retention_days: int) -> int:
+    """Delete activity older than the retention period (all organizations)."""
+    with db.write() as conn:
+        return ActivityStore(conn).prune(now_us() - retention_days * 86_400 * 1_000_000)

@@ -65,19 +65,22 @@ def import_users(db: Database, slug: str, lines: Iterable[str]) -> ImportReport:
 
 def _write(db: Database, org_id: int, batch: list[tuple[int, str, dict[str, object]]],
            report: ImportReport) -> None:
+    seen: set[str] = set()
+    rows = []
+    for number, id_, doc in batch:
+        name = str(doc["userName"]).lower()
+        if name in seen:
+            report.errors.append((number, f"userName '{doc['userName']}' appears twice in "
+                                          "the file"))
+            continue
+        seen.add(name)
+        rows.append((number, id_, doc))
     with db.write() as conn:
-        directory = Directory(conn, org_id, db.backend)
-        names = [str(doc["userName"]).lower() for _, _, doc in batch]
-        taken = directory.taken_user_names(names)
-        seen: set[str] = set()
-        rows = []
-        for (number, id_, doc), name in zip(batch, names):
-            if name in taken or name in seen:
-                report.errors.append((number, f"userName '{doc['userName']}' is already "
-                                              "taken in this organization"))
-                continue
-            seen.add(name)
-            rows.append((id_, doc))
-        if rows:
-            directory.insert_users(rows, now_us())  # type: ignore[arg-type]
-    report.created += len(rows)
+        written = Directory(conn, org_id, db.backend).insert_users(
+            [(id_, doc) for _, id_, doc in rows], now_us())  # type: ignore[misc]
+    for number, id_, doc in rows:
+        if id_ not in written:
+            report.errors.append((number, f"userName '{doc['userName']}' is already taken "
+                                          "in this organization"))
+    report.errors.sort()
+    report.created += len(written)

@@ -43,6 +43,7 @@ class Outcome:
     headers: dict[str, str] = field(default_factory=dict)
     resource_id: str | None = None
     notes: list[Note] = field(default_factory=list)
+    changes: dict[str, Any] | None = None  # before/after of what a write changed
     raw: bytes | None = None  # the body, already serialized
     stream: Iterator[bytes] | None = None  # the body, written chunk by chunk
 
@@ -133,7 +134,10 @@ class ScimService:
                 directory.apply_member_changes(new_id, [MemberChange("add", tuple(parsed.members))])
             stored = Stored(doc, meta)
             out = self._render_one(directory, rt, stored, Projection(), base_url)
-        return self._single(201, rt, out, meta, base_url, notes)
+        result = self._single(201, rt, out, meta, base_url, notes)
+        result.changes = changes_between(None, doc, [MemberChange("add", tuple(parsed.members))]
+                                         if parsed.members else [])
+        return result
 
     def get(self, caller: Caller, rt: ResourceType, id_: str, params: Mapping[str, Any],
             base_url: str) -> Outcome:
@@ -184,19 +188,22 @@ class ScimService:
             if "password" not in doc and "password" in current.doc:
                 doc["password"] = current.doc["password"]  # writeOnly: clients cannot echo it
             changed = 0
+            delta: list[MemberChange] = []
             if rt is GROUP_TYPE:
                 if parsed.members is None:
                     notes.append(Note("put-without-members", "PUT omitted 'members': the group "
                                       "now has no members (RFC 7644 §3.5.1)"))
-                changed = directory.apply_member_changes(
-                    id_, _member_delta(directory, id_, parsed.members or []))
+                delta = _member_delta(directory, id_, parsed.members or [])
+                changed = directory.apply_member_changes(id_, delta)
             meta = current.meta
             if doc != current.doc:
                 meta = directory.update(rt, current, doc, now_us())
             elif changed:
                 meta = directory.touch(rt, current, now_us())
             out = self._render_one(directory, rt, Stored(doc, meta), Projection(), base_url)
-        return self._single(200, rt, out, meta, base_url, notes)
+        result = self._single(200, rt, out, meta, base_url, notes)
+        result.changes = changes_between(current.doc, doc, delta)
+        return result
 
     def patch(self, caller: Caller, rt: ResourceType, id_: str, body: Any, if_match: str | None,
               params: Mapping[str, Any], base_url: str, dialect: Reading | None = None) -> Outcome:
@@ -223,9 +230,13 @@ class ScimService:
             wants_body = rt is USER_TYPE or bool(projection.attributes)
             out = (self._render_one(directory, rt, Stored(doc, meta), projection, base_url)
                    if wants_body else None)
+        changes = changes_between(current.doc, doc, result.member_changes) \
+            if meta.version != current.meta.version else None
         if out is None:
-            return Outcome(204, None, {"ETag": meta.etag}, meta.id, notes)
-        return self._single(200, rt, out, meta, base_url, notes)
+            return Outcome(204, None, {"ETag": meta.etag}, meta.id, notes, changes)
+        outcome = self._single(200, rt, out, meta, base_url, notes)
+        outcome.changes = changes
+        return outcome
 
     def delete(self, caller: Caller, rt: ResourceType, id_: str, if_match: str | None) -> Outcome:
         with self.db.write() as conn:
@@ -235,7 +246,7 @@ class ScimService:
                 raise NotFound(f"{rt.name} '{id_}' not found.")
             _check_if_match(if_match, current.meta)
             directory.delete(rt, id_)
-        return Outcome(204, None, {}, id_)
+        return Outcome(204, None, {}, id_, changes=changes_between(current.doc, None, []))
 
     def list(self, caller: Caller, rt: ResourceType, params: Mapping[str, Any], base_url: str,
              dialect: Reading | None = None) -> Outcome:
@@ -329,6 +340,26 @@ class ScimService:
                 total += found
             yield Outcome(200, notes=notes)
             yield from streaming.list_body(list_head(total, start, len(pieces)), pieces)
+
+
+def changes_between(before: dict[str, Any] | None, after: dict[str, Any] | None,
+                    members: list[MemberChange]) -> dict[str, Any]:
+    """What a write changed, for the activity log: the attributes whose value differs
+    (before and after), and the membership delta. Password digests are never shown."""
+    old, new = before or {}, after or {}
+    keys = [k for k in dict.fromkeys([*old, *new]) if old.get(k) != new.get(k)]
+
+    def shown(doc: dict[str, Any], key: str) -> Any:
+        return "(changed)" if key == "password" else doc[key]
+    out: dict[str, Any] = {
+        "before": {k: shown(old, k) for k in keys if k in old},
+        "after": {k: shown(new, k) for k in keys if k in new},
+    }
+    if members:
+        out["members"] = [{"change": c.kind, "ids": list(c.ids[:50]),
+                           **({"more": len(c.ids) - 50} if len(c.ids) > 50 else {})}
+                          for c in members if c.ids or c.kind != "add"]
+    return out
 
 
 def _projection(rt: ResourceType, params: Mapping[str, Any]) -> Projection:

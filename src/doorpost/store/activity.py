@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import BigInteger, Connection, case, delete, func, insert, select
 
 from doorpost.store import tables as t
 
@@ -24,9 +24,17 @@ class ActivityRow:
     resource_type: str | None
     resource_id: str | None
     notes: list[dict[str, str]]
+    changes: dict[str, Any] | None = None
+    error: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "org_id"}
+
+
+def _row(r: Any) -> ActivityRow:
+    return ActivityRow(r.org_id, r.id, r.time_us, r.token_id, r.method, r.path, r.status,
+                       r.latency_us, r.dialect, r.resource_type, r.resource_id,
+                       list(r.notes or []), r.changes, r.error)
 
 
 class ActivityStore:
@@ -38,22 +46,61 @@ class ActivityStore:
             self.conn.execute(insert(t.scim_requests), [
                 {**r.__dict__, "notes": r.notes or None} for r in rows])
 
+    def search(self, org_id: int, *, limit: int = 100, offset: int = 0,
+               status: str | None = None, method: str | None = None,
+               resource_type: str | None = None, resource_id: str | None = None,
+               since_us: int | None = None, until_us: int | None = None,
+               normalized_only: bool = False) -> tuple[int, list[ActivityRow]]:
+        """Newest first, filtered; `status` is "2xx" / "4xx" / "5xx" or an exact code."""
+        c = t.scim_requests.c
+        where: list[Any] = [c.org_id == org_id]
+        if status:
+            if len(status) == 3 and status.endswith("xx") and status[0].isdigit():
+                low = int(status[0]) * 100
+                where += [c.status >= low, c.status < low + 100]
+            elif status.isdigit():
+                where.append(c.status == int(status))
+        if method:
+            where.append(c.method == method.upper())
+        if resource_type:
+            where.append(c.resource_type == resource_type)
+        if resource_id:
+            where.append(c.resource_id == resource_id)
+        if since_us is not None:
+            where.append(c.time_us >= since_us)
+        if until_us is not None:
+            where.append(c.time_us < until_us)
+        if normalized_only:
+            where.append(c.notes.is_not(None))
+        total = self.conn.execute(select(func.count()).select_from(t.scim_requests)
+                                  .where(*where)).scalar_one()
+        q = select(t.scim_requests).where(*where).order_by(c.time_us.desc()).limit(limit) \
+            .offset(offset)
+        return total, [_row(r) for r in self.conn.execute(q)]
+
+    def one(self, org_id: int, id_: str) -> ActivityRow | None:
+        c = t.scim_requests.c
+        r = self.conn.execute(select(t.scim_requests).where(c.org_id == org_id, c.id == id_)
+                              ).first()
+        return _row(r) if r else None
+
+    def hourly(self, org_id: int, since_us: int) -> list[tuple[int, int, int]]:
+        """(hour start in µs, requests, errors) for the chart, oldest first."""
+        c = t.scim_requests.c
+        hour = (c.time_us / 3_600_000_000).cast(BigInteger)
+        q = (select(hour, func.count(), func.sum(case((c.status >= 400, 1), else_=0)))
+             .where(c.org_id == org_id, c.time_us >= since_us).group_by(hour).order_by(hour))
+        return [(int(h) * 3_600_000_000, int(n), int(e or 0)) for h, n, e in self.conn.execute(q)]
+
+    def last_error(self, org_id: int) -> ActivityRow | None:
+        c = t.scim_requests.c
+        r = self.conn.execute(select(t.scim_requests).where(c.org_id == org_id, c.status >= 400)
+                              .order_by(c.time_us.desc()).limit(1)).first()
+        return _row(r) if r else None
+
     def recent(self, org_id: int, limit: int, *, normalized_only: bool = False
                ) -> list[ActivityRow]:
-        c = t.scim_requests.c
-        q = select(t.scim_requests).where(c.org_id == org_id)
-        rows = []
-        for r in self.conn.execute(q.order_by(c.time_us.desc()).limit(
-                limit if not normalized_only else limit * 20)):
-            row = ActivityRow(r.org_id, r.id, r.time_us, r.token_id, r.method, r.path, r.status,
-                              r.latency_us, r.dialect, r.resource_type, r.resource_id,
-                              list(r.notes or []))
-            if normalized_only and not row.notes:
-                continue
-            rows.append(row)
-            if len(rows) >= limit:
-                break
-        return rows
+        return self.search(org_id, limit=limit, normalized_only=normalized_only)[1]
 
     def prune(self, before_us: int) -> int:
         c = t.scim_requests.c

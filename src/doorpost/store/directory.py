@@ -196,29 +196,25 @@ class Directory:
             self._write_emails(id_, doc, replace=False)
         return Meta(id_, from_us(at_us), from_us(at_us), 1)
 
-    def insert_users(self, users: Sequence[tuple[str, dict[str, Any]]], at_us: int) -> None:
-        """Many new users in one statement per table (bulk import; validated by the caller)."""
-        rt_rows = []
-        for i, (id_, doc) in enumerate(users):
-            rt_rows.append({"org_id": self.org_id, "id": id_, "doc": doc, "version": 1,
-                            "created_us": at_us + i, "modified_us": at_us + i,
-                            **self._columns_user(doc)})
-        self.conn.execute(insert(t.users), rt_rows)
+    def insert_users(self, users: Sequence[tuple[str, dict[str, Any]]], at_us: int) -> set[str]:
+        """Many new users at once (bulk import; validated by the caller). The unique index
+        decides: a userName already taken is skipped, not an error. Returns the ids written."""
+        rows = [{"org_id": self.org_id, "id": id_, "doc": doc, "version": 1,
+                 "created_us": at_us + i, "modified_us": at_us + i, **self._columns_user(doc)}
+                for i, (id_, doc) in enumerate(users)]
+        dialect_insert = postgresql.insert if self.backend == "postgresql" else sqlite.insert
+        stmt = (dialect_insert(t.users).values(rows)
+                .on_conflict_do_nothing(index_elements=["org_id", "user_name_ci"])
+                .returning(t.users.c.id))
+        written = set(self.conn.execute(stmt).scalars())
         emails = [{"org_id": self.org_id, "user_id": id_, "position": i,
                    "type_ci": (item.get("type") or "").lower() or None,
                    "value_ci": str(item["value"]).lower()}
-                  for id_, doc in users
+                  for id_, doc in users if id_ in written
                   for i, item in enumerate(doc.get("emails") or []) if item.get("value")]
         if emails:
             self.conn.execute(insert(t.user_emails), emails)
-
-    def taken_user_names(self, names_ci: Sequence[str]) -> set[str]:
-        u = t.users.c
-        taken: set[str] = set()
-        for chunk in _chunks(list(names_ci), 500):
-            taken |= set(self.conn.execute(select(u.user_name_ci).where(
-                u.org_id == self.org_id, u.user_name_ci.in_(chunk))).scalars())
-        return taken
+        return written
 
     def update(self, rt: ResourceType, current: Stored, doc: dict[str, Any], at_us: int) -> Meta:
         """Write a new document; bumps the version by one."""

@@ -29,7 +29,7 @@ metadata = MetaData(naming_convention={
     "pk": "pk_%(table_name)s",
 })
 
-Document = JSON().with_variant(JSONB(), "postgresql")
+Document = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 organizations = Table(
     "organizations", metadata,
@@ -128,8 +128,11 @@ scim_requests = Table(
     Column("resource_type", String(16), nullable=True),
     Column("resource_id", String(36), nullable=True),
     Column("notes", Document, nullable=True),
+    Column("changes", Document, nullable=True),  # before/after of the attributes touched
+    Column("error", Text, nullable=True),  # the SCIM error detail of a failed request
     ForeignKeyConstraint(["org_id"], ["organizations.id"], ondelete="CASCADE"),
     Index(None, "org_id", "time_us"),
+    Index(None, "org_id", "resource_id", "time_us"),
 )
 
 doors = Table(
@@ -150,4 +153,49 @@ door_grants = Table(
     ForeignKeyConstraint(["org_id", "door_id"], ["doors.org_id", "doors.id"], ondelete="CASCADE"),
     ForeignKeyConstraint(["org_id", "group_id"], ["groups.org_id", "groups.id"], ondelete="CASCADE"),
     Index(None, "org_id", "group_id"),
+)
+
+owners = Table(
+    "owners", metadata,
+    Column("org_id", Integer, nullable=False, primary_key=True),
+    Column("id", String(36), nullable=False, primary_key=True),
+    Column("email", String(320), nullable=False),
+    Column("email_ci", String(320), nullable=False, unique=True),  # one account per address
+    Column("password_hash", Text, nullable=True),  # argon2; null until the link is used
+    Column("setup_digest", String(64), nullable=True),  # SHA-256 of the one-time link token
+    Column("setup_expires_us", BigInteger, nullable=True),
+    Column("created_us", BigInteger, nullable=False),
+    ForeignKeyConstraint(["org_id"], ["organizations.id"], ondelete="CASCADE"),
+)
+
+owner_sessions = Table(
+    "owner_sessions", metadata,
+    Column("org_id", Integer, nullable=False, primary_key=True),
+    Column("digest", String(64), nullable=False, primary_key=True),  # SHA-256 of the cookie
+    Column("owner_id", String(36), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    Column("expires_us", BigInteger, nullable=False),
+    ForeignKeyConstraint(["org_id", "owner_id"], ["owners.org_id", "owners.id"],
+                         ondelete="CASCADE"),
+)
+
+login_failures = Table(
+    "login_failures", metadata,
+    # Throttling is per address, before any organization is known: org_id is always 0.
+    Column("org_id", Integer, nullable=False, primary_key=True),
+    Column("email_ci", String(320), nullable=False, primary_key=True),
+    Column("time_us", BigInteger, nullable=False, primary_key=True),
+)
+
+sso_connections = Table(
+    "sso_connections", metadata,
+    Column("org_id", Integer, nullable=False, primary_key=True),
+    Column("metadata_url", Text, nullable=True),
+    Column("metadata_xml", Text, nullable=False),
+    Column("idp_entity_id", Text, nullable=False),
+    Column("idp_sso_url", Text, nullable=False),
+    Column("idp_certificate", Text, nullable=False),
+    Column("updated_us", BigInteger, nullable=False),
+    ForeignKeyConstraint(["org_id"], ["organizations.id"], ondelete="CASCADE"),
 )

@@ -1,0 +1,313 @@
+"""The owner console's routes (mounted at /admin): sign-in, SSO & SCIM, activity, directory.
+
+Handlers are thin: read the form or query, call a service, render a template. Everything that
+changes state is a POST carrying the session's CSRF token; the generated SCIM token appears
+only in the response to the POST that created it, never again.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from doorpost.console.security import (
+    COOKIE,
+    HEADERS,
+    CsrfFailure,
+    check_csrf,
+    clear_session_cookie,
+    set_session_cookie,
+    signed_in_only,
+)
+from doorpost.service.activity import ActivityQueries
+from doorpost.service.directory_view import PAGE, DirectoryView
+from doorpost.service.errors import AdminError
+from doorpost.service.organizations import Organizations
+from doorpost.service.owners import SESSION_SECONDS, Owners, SignedIn
+from doorpost.service.sso import Sso, sp_values
+
+HERE = Path(__file__).parent
+LOGIN_CSRF = "doorpost_login_csrf"
+
+
+def _when(us: int | None) -> str:
+    if not us:
+        return "never"
+    return datetime.fromtimestamp(us / 1e6, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _parse_day(text: str | None, end: bool = False) -> int | None:
+    if not text:
+        return None
+    try:
+        day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+    return int(day.timestamp() * 1e6) + (86_400_000_000 if end else 0)
+
+
+def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: ActivityQueries,
+                  directory: DirectoryView, public_url: str | None) -> Starlette:
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.filters["when"] = _when
+
+    def base_url(request: Request) -> str:
+        return public_url or f"{request.url.scheme}://{request.url.netloc}"
+
+    def render(request: Request, name: str, status: int = 200, **context: Any) -> Response:
+        response = templates.TemplateResponse(request, name, context, status_code=status)
+        response.headers.update(HEADERS)
+        return response
+
+    def page(fn: Callable[[Request, SignedIn], Awaitable[Response]]
+             ) -> Callable[[Request], Awaitable[Response]]:
+        return signed_in_only(owners, fn)
+
+    # -- sign-in -------------------------------------------------------------------------
+    def login_form(request: Request, error: str | None = None, status: int = 200) -> Response:
+        token = secrets.token_urlsafe(24)
+        response = render(request, "login.html", status, csrf=token, error=error,
+                          next=request.query_params.get("next", "/admin/sso-scim"))
+        response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="strict",
+                            path="/admin", secure=request.url.scheme == "https")
+        return response
+
+    async def login(request: Request) -> Response:
+        if request.method == "GET":
+            return login_form(request)
+        form = await request.form()
+        if not secrets.compare_digest(str(form.get("csrf", "")),
+                                      request.cookies.get(LOGIN_CSRF, "-")):
+            return login_form(request, "Your form expired; please try again.", 400)
+        try:
+            owner = await run_in_threadpool(owners.login, str(form.get("email", "")),
+                                            str(form.get("password", "")))
+        except AdminError as exc:
+            return login_form(request, str(exc), 401)
+        cookie = await run_in_threadpool(owners.start_session, owner)
+        target = str(form.get("next") or "/admin/sso-scim")
+        if not target.startswith("/admin") or target.startswith("//"):
+            target = "/admin/sso-scim"
+        response = RedirectResponse(target, status_code=303)
+        set_session_cookie(response, request, cookie, SESSION_SECONDS)
+        response.delete_cookie(LOGIN_CSRF, path="/admin")
+        return response
+
+    async def set_password(request: Request) -> Response:
+        token = request.query_params.get("token", "")
+        if request.method == "GET":
+            valid = await run_in_threadpool(owners.setup_link_valid, token)
+            csrf = secrets.token_urlsafe(24)
+            response = render(request, "set_password.html", 200 if valid else 400,
+                              token=token, valid=valid, csrf=csrf, error=None)
+            response.set_cookie(LOGIN_CSRF, csrf, httponly=True, samesite="strict",
+                                path="/admin", secure=request.url.scheme == "https")
+            return response
+        form = await request.form()
+        csrf = str(form.get("csrf", ""))
+        if not secrets.compare_digest(csrf, request.cookies.get(LOGIN_CSRF, "-")):
+            return render(request, "set_password.html", 400, token=token, valid=True,
+                          csrf=csrf, error="Your form expired; reload the page.")
+        password, again = str(form.get("password", "")), str(form.get("confirm", ""))
+        try:
+            if password != again:
+                raise AdminError("The two passwords differ.")
+            await run_in_threadpool(owners.set_password, token, password)
+        except AdminError as exc:
+            return render(request, "set_password.html", 400, token=token, valid=True,
+                          csrf=csrf, error=str(exc))
+        return RedirectResponse("/admin/login?set=1", status_code=303)
+
+    async def logout(request: Request, who: SignedIn) -> Response:
+        await check_csrf(request, who)
+        await run_in_threadpool(owners.end_session, request.cookies.get(COOKIE))
+        response = RedirectResponse("/admin/login", status_code=303)
+        clear_session_cookie(response)
+        return response
+
+    # -- SSO & SCIM ----------------------------------------------------------------------
+    async def setup_page(request: Request, who: SignedIn, *, new_token: Any = None,
+                         error: str | None = None, notice: str | None = None,
+                         status: int = 200) -> Response:
+        org = await run_in_threadpool(orgs.get, who.org.slug)
+        connection = await run_in_threadpool(sso.get, org.id)
+        tokens = await run_in_threadpool(orgs.list_tokens, org.slug)
+        health = await run_in_threadpool(activity.health, org.id)
+        url = base_url(request)
+        return render(request, "sso_scim.html", status, who=who, org=org, sso=connection,
+                      sp=sp_values(url, org.slug), tokens=tokens, new_token=new_token,
+                      tenant_url=f"{url}/scim/v2", health=health, error=error, notice=notice,
+                      active_tokens=sum(1 for t in tokens if t.active))
+
+    async def sso_scim(request: Request, who: SignedIn) -> Response:
+        return await setup_page(request, who)
+
+    async def save_sso(request: Request, who: SignedIn) -> Response:
+        form = await check_csrf(request, who)
+        if not who.org.licensed:
+            return await setup_page(request, who, error="SSO needs the Organization license.",
+                                    status=403)
+        try:
+            await run_in_threadpool(lambda: sso.save(who.org.id, xml=form.get("metadata_xml"),
+                                                     url=form.get("metadata_url")))
+        except AdminError as exc:
+            return await setup_page(request, who, error=f"Metadata not saved: {exc}",
+                                    status=400)
+        return await setup_page(request, who, notice="SSO metadata saved; SSO is configured.")
+
+    async def scim_toggle(request: Request, who: SignedIn) -> Response:
+        form = await check_csrf(request, who)
+        try:
+            if form.get("enabled") == "on":
+                await run_in_threadpool(orgs.enable_scim, who.org.slug)
+                notice = "SCIM is enabled."
+            else:
+                await run_in_threadpool(orgs.disable_scim, who.org.slug)
+                notice = "SCIM is disabled: every token stopped working; no data was deleted."
+        except AdminError as exc:
+            return await setup_page(request, who, error=str(exc), status=400)
+        return await setup_page(request, who, notice=notice)
+
+    async def create_token(request: Request, who: SignedIn) -> Response:
+        form = await check_csrf(request, who)
+        if not who.org.licensed:
+            return await setup_page(request, who, error="SCIM needs the Organization license.",
+                                    status=403)
+        try:
+            issued = await run_in_threadpool(orgs.create_token, who.org.slug,
+                                             form.get("name") or None)
+        except AdminError as exc:
+            return await setup_page(request, who, error=str(exc), status=400)
+        return await setup_page(request, who, new_token=issued)
+
+    async def revoke_token(request: Request, who: SignedIn) -> Response:
+        await check_csrf(request, who)
+        try:
+            await run_in_threadpool(orgs.revoke_token, who.org.slug,
+                                    request.path_params["token_id"])
+        except AdminError as exc:
+            return await setup_page(request, who, error=str(exc), status=400)
+        return await setup_page(request, who, notice="Token revoked: the next request with "
+                                                     "it is refused.")
+
+    # -- activity ----------------------------------------------------------------------
+    def activity_filters(request: Request) -> dict[str, Any]:
+        q = request.query_params
+        return {"status": q.get("status") or None, "method": q.get("method") or None,
+                "resource_type": q.get("type") or None,
+                "since_us": _parse_day(q.get("since")), "until_us": _parse_day(q.get("until"),
+                                                                               end=True)}
+
+    async def activity_list(request: Request, who: SignedIn) -> Response:
+        filters = activity_filters(request)
+        page_no = max(1, int(request.query_params.get("page", "1") or 1))
+        total, rows = await run_in_threadpool(
+            lambda: activity.search(who.org.id, limit=PAGE, offset=(page_no - 1) * PAGE,
+                                    **filters))
+        chart = await run_in_threadpool(activity.chart, who.org.id)
+        return render(request, "activity.html", who=who, rows=rows, total=total, chart=chart,
+                      page=page_no, pages=max(1, -(-total // PAGE)), q=request.query_params)
+
+    async def activity_csv(request: Request, who: SignedIn) -> Response:
+        filters = activity_filters(request)
+        _, rows = await run_in_threadpool(
+            lambda: activity.search(who.org.id, limit=100_000, **filters))
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["time", "method", "path", "status", "latency_ms", "resource_type",
+                         "resource_id", "dialect", "normalizations", "error"])
+        for r in rows:
+            writer.writerow([_when(r.time_us), r.method, r.path, r.status,
+                             f"{r.latency_us / 1000:.1f}", r.resource_type or "",
+                             r.resource_id or "", r.dialect or "",
+                             " ".join(n["rule"] for n in r.notes), r.error or ""])
+        response = Response(out.getvalue(), media_type="text/csv", headers={
+            "Content-Disposition": 'attachment; filename="scim-activity.csv"'})
+        response.headers.update(HEADERS)
+        return response
+
+    async def activity_detail(request: Request, who: SignedIn) -> Response:
+        row = await run_in_threadpool(activity.one, who.org.id, request.path_params["id"])
+        if row is None:
+            return render(request, "not_found.html", 404, who=who)
+        return render(request, "activity_detail.html", who=who, row=row)
+
+    # -- members and groups ------------------------------------------------------------
+    async def members(request: Request, who: SignedIn) -> Response:
+        q = request.query_params
+        page_no = max(1, int(q.get("page", "1") or 1))
+        total, rows = await run_in_threadpool(
+            directory.members, who.org.id, q.get("q", ""), q.get("status", ""), page_no)
+        return render(request, "members.html", who=who, rows=rows, total=total, q=q,
+                      page=page_no, pages=max(1, -(-total // PAGE)))
+
+    async def member(request: Request, who: SignedIn) -> Response:
+        found = await run_in_threadpool(directory.member, who.org.id,
+                                        request.path_params["id"])
+        if found is None:
+            return render(request, "not_found.html", 404, who=who)
+        person, history = found
+        return render(request, "member.html", who=who, m=person, history=history)
+
+    async def groups(request: Request, who: SignedIn) -> Response:
+        q = request.query_params
+        page_no = max(1, int(q.get("page", "1") or 1))
+        total, rows = await run_in_threadpool(directory.groups, who.org.id, q.get("q", ""),
+                                              page_no)
+        return render(request, "groups.html", who=who, rows=rows, total=total, q=q,
+                      page=page_no, pages=max(1, -(-total // PAGE)))
+
+    async def group(request: Request, who: SignedIn) -> Response:
+        page_no = max(1, int(request.query_params.get("page", "1") or 1))
+        found = await run_in_threadpool(directory.group, who.org.id, request.path_params["id"],
+                                        page_no)
+        if found is None:
+            return render(request, "not_found.html", 404, who=who)
+        row, people = found
+        return render(request, "group.html", who=who, g=row, people=people, page=page_no,
+                      pages=max(1, -(-row.member_count // PAGE)))
+
+    async def home(_request: Request) -> Response:
+        return RedirectResponse("/admin/sso-scim", status_code=303)
+
+    app = Starlette(routes=[
+        Route("/", home),
+        Route("/login", login, methods=["GET", "POST"]),
+        Route("/set-password", set_password, methods=["GET", "POST"]),
+        Route("/logout", page(logout), methods=["POST"]),
+        Route("/sso-scim", page(sso_scim)),
+        Route("/sso", page(save_sso), methods=["POST"]),
+        Route("/scim", page(scim_toggle), methods=["POST"]),
+        Route("/tokens", page(create_token), methods=["POST"]),
+        Route("/tokens/{token_id}/revoke", page(revoke_token), methods=["POST"]),
+        Route("/activity", page(activity_list)),
+        Route("/activity.csv", page(activity_csv)),
+        Route("/activity/{id}", page(activity_detail)),
+        Route("/members", page(members)),
+        Route("/members/{id}", page(member)),
+        Route("/groups", page(groups)),
+        Route("/groups/{id}", page(group)),
+        Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+    ], exception_handlers={CsrfFailure: _csrf_failed})
+    return app
+
+
+async def _csrf_failed(request: Request, exc: Exception) -> Response:
+    del exc
+    response = Response("The form was not sent from this console (missing or wrong CSRF "
+                        "token). Reload the page and try again.", status_code=403,
+                        media_type="text/plain")
+    response.headers.update(HEADERS)
+    return response

@@ -1,0 +1,135 @@
+"""Read models for the owner console: members and groups as an owner sees them.
+
+Searches reuse the SCIM filter grammar and its SQL translation, so the console and the API
+find exactly the same people.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+
+from doorpost.scim.definitions import GROUP_TYPE, USER_TYPE
+from doorpost.scim.filter import parse_filter
+from doorpost.scim.listing import ListQuery
+from doorpost.scim.render import Projection
+from doorpost.store import tables as t
+from doorpost.store.activity import ActivityRow, ActivityStore
+from doorpost.store.database import Database
+from doorpost.store.directory import Directory, Stored
+
+PAGE = 50
+
+
+@dataclass(frozen=True)
+class Member:
+    stored: Stored
+    groups: list[tuple[str, str]]
+
+    @property
+    def id(self) -> str:
+        return self.stored.meta.id
+
+    @property
+    def active(self) -> bool:
+        return self.stored.doc.get("active", True) is not False
+
+    @property
+    def email(self) -> str:
+        emails = self.stored.doc.get("emails") or []
+        primary = [e for e in emails if e.get("primary")] or emails
+        return str(primary[0].get("value", "")) if primary else ""
+
+    @property
+    def name(self) -> str:
+        doc = self.stored.doc
+        formatted = (doc.get("name") or {}).get("formatted")
+        return str(doc.get("displayName") or formatted or doc["userName"])
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    stored: Stored
+    member_count: int
+
+    @property
+    def id(self) -> str:
+        return self.stored.meta.id
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _query(filter_text: str | None, rt: Any, page: int) -> ListQuery:
+    return ListQuery(parse_filter(filter_text, rt) if filter_text else None,
+                     (page - 1) * PAGE + 1, PAGE, None, False, Projection())
+
+
+class DirectoryView:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def members(self, org_id: int, search: str = "", status: str = "", page: int = 1
+                ) -> tuple[int, list[Member]]:
+        parts = []
+        if search.strip():
+            q = _quote(search.strip())
+            parts.append(f"(userName co {q} or displayName co {q} or emails.value co {q} "
+                         f"or name.formatted co {q})")
+        if status == "active":
+            parts.append("not (active eq false)")
+        elif status == "suspended":
+            parts.append("active eq false")
+        with self.db.read() as conn:
+            directory = Directory(conn, org_id, self.db.backend)
+            total, items = directory.list(USER_TYPE, _query(" and ".join(parts), USER_TYPE,
+                                                            page))
+            groups = directory.user_groups([s.meta.id for s in items])
+        return total, [Member(s, groups[s.meta.id]) for s in items]
+
+    def member(self, org_id: int, user_id: str) -> tuple[Member, list[ActivityRow]] | None:
+        with self.db.read() as conn:
+            directory = Directory(conn, org_id, self.db.backend)
+            stored = directory.get(USER_TYPE, user_id)
+            if stored is None:
+                return None
+            groups = directory.user_groups([user_id])[user_id]
+            _, history = ActivityStore(conn).search(org_id, resource_id=user_id, limit=100)
+        return Member(stored, groups), history
+
+    def groups(self, org_id: int, search: str = "", page: int = 1
+               ) -> tuple[int, list[GroupRow]]:
+        text = f"displayName co {_quote(search.strip())}" if search.strip() else ""
+        with self.db.read() as conn:
+            directory = Directory(conn, org_id, self.db.backend)
+            total, items = directory.list(GROUP_TYPE, _query(text, GROUP_TYPE, page))
+            counts = self._counts(conn, org_id, [s.meta.id for s in items])
+        return total, [GroupRow(s, counts.get(s.meta.id, 0)) for s in items]
+
+    def group(self, org_id: int, group_id: str, page: int = 1
+              ) -> tuple[GroupRow, list[Member]] | None:
+        m, u = t.memberships.c, t.users.c
+        with self.db.read() as conn:
+            directory = Directory(conn, org_id, self.db.backend)
+            stored = directory.get(GROUP_TYPE, group_id)
+            if stored is None:
+                return None
+            count = self._counts(conn, org_id, [group_id]).get(group_id, 0)
+            ids = list(conn.execute(
+                select(m.user_id).where(m.org_id == org_id, m.group_id == group_id)
+                .order_by(m.user_id).limit(PAGE).offset((page - 1) * PAGE)).scalars())
+            members = [directory.get(USER_TYPE, i) for i in ids]
+        del u
+        return GroupRow(stored, count), [Member(s, []) for s in members if s is not None]
+
+    @staticmethod
+    def _counts(conn: Any, org_id: int, group_ids: list[str]) -> dict[str, int]:
+        if not group_ids:
+            return {}
+        m = t.memberships.c
+        rows = conn.execute(select(m.group_id, func.count()).where(
+            m.org_id == org_id, m.group_id.in_(group_ids)).group_by(m.group_id))
+        return {g: int(n) for g, n in rows}

@@ -1,0 +1,154 @@
+"""Owner accounts of the console: argon2 passwords, one-time set-password links, sessions,
+and login throttling.
+
+Designed so that SSO sign-in can be added beside passwords later: a session is created by
+`start_session(owner)` whatever proved who the person is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from doorpost.service.errors import AdminError, NotFoundError
+from doorpost.store.database import Database
+from doorpost.store.directory import now_us
+from doorpost.store.orgs import Organization, OrgStore
+from doorpost.store.owners import Owner, OwnerStore, Session
+
+SETUP_LINK_SECONDS = 72 * 3600
+SESSION_SECONDS = 12 * 3600
+THROTTLE_WINDOW_SECONDS = 15 * 60
+THROTTLE_MAX_FAILURES = 5
+MIN_PASSWORD = 12
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_hasher = PasswordHasher()
+# Verifying against this when the address is unknown keeps the answer's timing the same.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A live session: who, for which organization, and the CSRF token of its forms."""
+
+    owner: Owner
+    org: Organization
+    csrf: str
+
+
+class LoginRefused(AdminError):
+    """Wrong address or password (deliberately not saying which), or throttled."""
+
+
+class Owners:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def create(self, slug: str, email: str) -> tuple[Owner, str]:
+        """Create an owner and return a one-time set-password token (valid 72 hours)."""
+        email = email.strip()
+        if not EMAIL.match(email):
+            raise AdminError(f"'{email}' is not an email address.")
+        token = secrets.token_urlsafe(32)
+        with self.db.write() as conn:
+            org = OrgStore(conn).by_slug(slug)
+            if org is None:
+                raise NotFoundError(f"No organization with slug '{slug}'.")
+            store = OwnerStore(conn)
+            if store.by_email(email) is not None:
+                raise AdminError(f"'{email}' already has an owner account.")
+            at = now_us()
+            owner = store.create(org.id, str(uuid.uuid4()), email, _digest(token),
+                                 at + SETUP_LINK_SECONDS * 1_000_000, at)
+        return owner, token
+
+    def set_password(self, token: str, password: str) -> Owner:
+        if len(password) < MIN_PASSWORD:
+            raise AdminError(f"Choose a password of at least {MIN_PASSWORD} characters.")
+        with self.db.write() as conn:
+            store = OwnerStore(conn)
+            owner = store.by_setup_digest(_digest(token), now_us())
+            if owner is None:
+                raise AdminError("This link has expired or was already used; ask an "
+                                 "operator for a new one.")
+            store.set_password(owner, _hasher.hash(password))
+        return owner
+
+    def setup_link_valid(self, token: str) -> bool:
+        with self.db.read() as conn:
+            return OwnerStore(conn).by_setup_digest(_digest(token), now_us()) is not None
+
+    def login(self, email: str, password: str) -> Owner:
+        """Check a password; at most THROTTLE_MAX_FAILURES failures per address per window."""
+        email_ci = email.strip().lower()
+        at = now_us()
+        with self.db.read() as conn:
+            store = OwnerStore(conn)
+            recent = store.failures_since(email_ci, at - THROTTLE_WINDOW_SECONDS * 1_000_000)
+            owner = store.by_email(email_ci)
+        if recent >= THROTTLE_MAX_FAILURES:
+            raise LoginRefused("Too many failed sign-ins for this address; try again in "
+                               f"{THROTTLE_WINDOW_SECONDS // 60} minutes.")
+        ok = False
+        try:
+            ok = _hasher.verify(owner.password_hash if owner and owner.password_hash
+                                else _DUMMY_HASH, password)
+        except (VerificationError, InvalidHashError):
+            ok = False
+        if not ok or owner is None or owner.password_hash is None:
+            with self.db.write() as conn:
+                OwnerStore(conn).add_failure(email_ci, at)
+            raise LoginRefused("Wrong email address or password.")
+        with self.db.write() as conn:
+            OwnerStore(conn).clear_failures(email_ci)
+        return owner
+
+    def start_session(self, owner: Owner) -> str:
+        """A new session; returns the cookie value `<org id>.<secret>` (the secret is stored
+        only as a digest; the organization id lets the lookup use the primary key)."""
+        secret = secrets.token_urlsafe(32)
+        at = now_us()
+        with self.db.write() as conn:
+            OwnerStore(conn).add_session(owner.org_id, _digest(secret), owner.id,
+                                         secrets.token_urlsafe(32), at,
+                                         at + SESSION_SECONDS * 1_000_000)
+        return f"{owner.org_id}.{secret}"
+
+    def session(self, cookie: str | None) -> SignedIn | None:
+        parsed = _parse_cookie(cookie)
+        if parsed is None:
+            return None
+        org_id, secret = parsed
+        with self.db.read() as conn:
+            store = OwnerStore(conn)
+            found: Session | None = store.session(org_id, _digest(secret), now_us())
+            if found is None:
+                return None
+            org = OrgStore(conn).by_id(found.org_id)
+            owner = store.by_id(found.org_id, found.owner_id)
+        if org is None or owner is None:
+            return None
+        return SignedIn(owner, org, found.csrf)
+
+    def end_session(self, cookie: str | None) -> None:
+        parsed = _parse_cookie(cookie)
+        if parsed is not None:
+            with self.db.write() as conn:
+                OwnerStore(conn).end_session(parsed[0], _digest(parsed[1]))
+
+
+def _parse_cookie(cookie: str | None) -> tuple[int, str] | None:
+    org, _, secret = (cookie or "").partition(".")
+    if not org.isdigit() or not secret:
+        return None
+    return int(org), secret

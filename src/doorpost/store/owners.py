@@ -1,0 +1,127 @@
+"""Owner accounts, their sessions, login failures, and the SSO connection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from doorpost.store import tables as t
+
+
+@dataclass(frozen=True)
+class Owner:
+    org_id: int
+    id: str
+    email: str
+    password_hash: str | None
+
+
+@dataclass(frozen=True)
+class Session:
+    org_id: int
+    owner_id: str
+    csrf: str
+    expires_us: int
+
+
+@dataclass(frozen=True)
+class SsoConnection:
+    org_id: int
+    metadata_url: str | None
+    metadata_xml: str
+    idp_entity_id: str
+    idp_sso_url: str
+    idp_certificate: str
+    updated_us: int
+
+
+def _owner(r: Any) -> Owner:
+    return Owner(r.org_id, r.id, r.email, r.password_hash)
+
+
+class OwnerStore:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def create(self, org_id: int, id_: str, email: str, setup_digest: str, expires_us: int,
+               at_us: int) -> Owner:
+        self.conn.execute(insert(t.owners).values(
+            org_id=org_id, id=id_, email=email, email_ci=email.lower(), created_us=at_us,
+            setup_digest=setup_digest, setup_expires_us=expires_us))
+        return Owner(org_id, id_, email, None)
+
+    def by_email(self, email: str) -> Owner | None:
+        r = self.conn.execute(select(t.owners).where(t.owners.c.email_ci == email.lower())
+                              ).first()
+        return _owner(r) if r else None
+
+    def by_id(self, org_id: int, id_: str) -> Owner | None:
+        o = t.owners.c
+        r = self.conn.execute(select(t.owners).where(o.org_id == org_id, o.id == id_)).first()
+        return _owner(r) if r else None
+
+    def by_setup_digest(self, digest: str, now_us: int) -> Owner | None:
+        o = t.owners.c
+        r = self.conn.execute(select(t.owners).where(
+            o.setup_digest == digest, o.setup_expires_us > now_us)).first()
+        return _owner(r) if r else None
+
+    def set_password(self, owner: Owner, password_hash: str) -> None:
+        o = t.owners.c
+        self.conn.execute(update(t.owners).where(o.org_id == owner.org_id, o.id == owner.id)
+                          .values(password_hash=password_hash, setup_digest=None,
+                                  setup_expires_us=None))
+
+    def set_setup(self, owner: Owner, digest: str, expires_us: int) -> None:
+        o = t.owners.c
+        self.conn.execute(update(t.owners).where(o.org_id == owner.org_id, o.id == owner.id)
+                          .values(setup_digest=digest, setup_expires_us=expires_us))
+
+    # -- sessions --------------------------------------------------------------------
+    def add_session(self, org_id: int, digest: str, owner_id: str, csrf: str, at_us: int,
+                    expires_us: int) -> None:
+        self.conn.execute(insert(t.owner_sessions).values(
+            org_id=org_id, digest=digest, owner_id=owner_id, csrf=csrf, created_us=at_us,
+            expires_us=expires_us))
+
+    def session(self, org_id: int, digest: str, now_us: int) -> Session | None:
+        s = t.owner_sessions.c
+        r = self.conn.execute(select(t.owner_sessions).where(
+            s.org_id == org_id, s.digest == digest, s.expires_us > now_us)).first()
+        return Session(r.org_id, r.owner_id, r.csrf, r.expires_us) if r else None
+
+    def end_session(self, org_id: int, digest: str) -> None:
+        s = t.owner_sessions.c
+        self.conn.execute(delete(t.owner_sessions).where(s.org_id == org_id,
+                                                         s.digest == digest))
+
+    # -- throttling ------------------------------------------------------------------
+    def failures_since(self, email_ci: str, since_us: int) -> int:
+        f = t.login_failures.c
+        return int(self.conn.execute(select(func.count()).select_from(t.login_failures).where(
+            f.org_id == 0, f.email_ci == email_ci, f.time_us >= since_us)).scalar_one())
+
+    def add_failure(self, email_ci: str, at_us: int) -> None:
+        self.conn.execute(insert(t.login_failures).values(org_id=0, email_ci=email_ci,
+                                                          time_us=at_us))
+
+    def clear_failures(self, email_ci: str) -> None:
+        f = t.login_failures.c
+        self.conn.execute(delete(t.login_failures).where(f.org_id == 0,
+                                                         f.email_ci == email_ci))
+
+    # -- SSO -------------------------------------------------------------------------
+    def sso(self, org_id: int) -> SsoConnection | None:
+        r = self.conn.execute(select(t.sso_connections).where(
+            t.sso_connections.c.org_id == org_id)).first()
+        if r is None:
+            return None
+        return SsoConnection(r.org_id, r.metadata_url, r.metadata_xml, r.idp_entity_id,
+                             r.idp_sso_url, r.idp_certificate, r.updated_us)
+
+    def save_sso(self, conn_row: SsoConnection) -> None:
+        self.conn.execute(delete(t.sso_connections).where(
+            t.sso_connections.c.org_id == conn_row.org_id))
+        self.conn.execute(insert(t.sso_connections).values(**conn_row.__dict__))
