@@ -30,6 +30,13 @@ def test_protocol_core_imports_only_stdlib_and_itself() -> None:
         assert not bad, f"{path.relative_to(SRC)} imports {bad}"
 
 
+def test_console_and_http_use_services_not_storage_details() -> None:
+    for layer in ("console", "http"):
+        for path in (SRC / layer).rglob("*.py"):
+            uses = {n for n in _imports(path) if n.startswith(("sqlalchemy", "doorpost.store"))}
+            assert uses <= {"doorpost.store.database"}, f"{path.relative_to(SRC)}: {uses}"
+
+
 def test_only_service_app_and_cli_reach_storage() -> None:
     for path in SRC.rglob("*.py"):
         rel = path.relative_to(SRC).as_posix()

@@ -8,11 +8,13 @@ only in the response to the POST that created it, never again.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import secrets
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Awaitable, Callable
+from urllib.parse import urlencode
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -148,6 +150,7 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
         url = base_url(request)
         return render(request, "sso_scim.html", status, who=who, org=org, sso=connection,
                       sp=sp_values(url, org.slug), tokens=tokens, new_token=new_token,
+                      token_state=_token_state(tokens),
                       tenant_url=f"{url}/scim/v2", health=health, error=error, notice=notice,
                       active_tokens=sum(1 for t in tokens if t.active))
 
@@ -185,6 +188,11 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
         if not who.org.licensed:
             return await setup_page(request, who, error="SCIM needs the Organization license.",
                                     status=403)
+        current = await run_in_threadpool(orgs.list_tokens, who.org.slug)
+        if form.get("state") != _token_state(current):
+            return await setup_page(request, who, status=409, error=(
+                "The token list changed since this page was loaded (was the form sent "
+                "twice, or the page reloaded?). No token was created."))
         try:
             issued = await run_in_threadpool(orgs.create_token, who.org.slug,
                                              form.get("name") or None)
@@ -217,8 +225,10 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
             lambda: activity.search(who.org.id, limit=PAGE, offset=(page_no - 1) * PAGE,
                                     **filters))
         chart = await run_in_threadpool(activity.chart, who.org.id)
+        qs = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "page"])
         return render(request, "activity.html", who=who, rows=rows, total=total, chart=chart,
-                      page=page_no, pages=max(1, -(-total // PAGE)), q=request.query_params)
+                      page=page_no, pages=max(1, -(-total // PAGE)), q=request.query_params,
+                      qs=qs)
 
     async def activity_csv(request: Request, who: SignedIn) -> Response:
         filters = activity_filters(request)
@@ -302,6 +312,13 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ], exception_handlers={CsrfFailure: _csrf_failed})
     return app
+
+
+def _token_state(tokens: Any) -> str:
+    """A fingerprint of the active tokens a form was rendered with: resubmitting the form
+    (a reload after "Generate Token") no longer matches, so it creates no second token."""
+    ids = ",".join(sorted(t.id for t in tokens if t.active))
+    return hashlib.sha256(ids.encode()).hexdigest()[:16]
 
 
 async def _csrf_failed(request: Request, exc: Exception) -> Response:

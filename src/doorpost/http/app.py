@@ -6,7 +6,6 @@ import contextlib
 import logging
 from typing import AsyncIterator, Callable, Sequence
 
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -24,11 +23,8 @@ log = logging.getLogger("doorpost.http")
 def build_http_app(db: Database, scim: ScimApi, console: ASGIApp | None = None,
                    on_shutdown: Sequence[Callable[[], None]] = ()) -> Starlette:
     async def healthz(_request: Request) -> Response:
-        def ping() -> None:
-            with db.read() as conn:
-                conn.execute(text("SELECT 1"))
         try:
-            await run_in_threadpool(ping)
+            await run_in_threadpool(db.ping)
         except Exception:
             log.exception("health check: database unreachable")
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)

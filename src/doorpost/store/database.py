@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from typing import Iterator
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import IntegrityError
 
 from doorpost.scim.errors import Uniqueness
@@ -47,6 +47,11 @@ class Database:
                     raise Uniqueness("A unique attribute is already taken in this "
                                      "organization.") from exc
                 raise
+
+    def ping(self) -> None:
+        """Raise unless the database answers."""
+        with self.single_read() as conn:
+            conn.execute(text("SELECT 1"))
 
     def dispose(self) -> None:
         self.engine.dispose()
