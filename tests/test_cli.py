@@ -141,3 +141,18 @@ def test_bulk_import_validates_like_the_api(cli: CliRunner, server: LiveServer,
     assert scim.get("/Users", params={"count": 0}).json()["totalResults"] == 2500
     assert scim.get("/Users", params={"filter": "active eq true", "count": 0}
                     ).json()["totalResults"] == 2500
+
+
+def test_owner_create_prints_a_one_time_link(cli: CliRunner, server: LiveServer) -> None:
+    slug = f"own-{uuid.uuid4().hex[:6]}"
+    run(cli, "org", "create", "Own", "--slug", slug, "--licensed")
+    out = json.loads(run(cli, "owner", "create", slug, f"boss-{slug}@example.com", "--json"))
+    assert out["set_password_url"].startswith("http://127.0.0.1:8000/admin/set-password?token=")
+    token = out["set_password_url"].split("token=")[1]
+    assert httpx.get(f"{server.url}/admin/set-password", params={"token": token}
+                     ).status_code == 200
+    assert "already has an owner account" in run(cli, "owner", "create", slug,
+                                                 f"boss-{slug}@example.com", code=1)
+    assert "not an email address" in run(cli, "owner", "create", slug, "nope", code=1)
+    text = run(cli, "owner", "create", slug, f"second-{slug}@example.com")
+    assert "/admin/set-password?token=" in text

@@ -233,3 +233,49 @@ def test_owners_see_only_their_organization(db: Database, server: LiveServer, te
                           .last_used_us)
     assert other_rows
     assert "private@example.com" not in browser.get("/admin/activity").text
+
+
+def test_metadata_by_url_and_retention(db: Database, tenant: Tenant, tmp_path: Any) -> None:
+    import functools
+    import http.server
+    import threading
+
+    from doorpost.service.activity import prune
+    from doorpost.service.sso import InvalidMetadata, Sso
+    from doorpost.store import tables as t
+    (tmp_path / "idp.xml").write_text(METADATA)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{httpd.server_address[1]}"
+        saved = Sso(db).save(tenant.org.id, url=f"{base}/idp.xml")
+        assert saved.idp_entity_id == "https://sts.windows.net/tenant-1/"
+        with pytest.raises(InvalidMetadata, match="Could not fetch"):
+            Sso(db).save(tenant.org.id, url=f"{base}/missing.xml")
+    finally:
+        httpd.shutdown()
+    old = {"org_id": tenant.org.id, "id": uuid.uuid4().hex, "time_us": 1_000_000,
+           "method": "GET", "path": "/scim/v2/Users", "status": 200, "latency_us": 5}
+    with db.write() as conn:
+        conn.execute(t.scim_requests.insert().values(**old))
+    assert prune(db, 90) >= 1
+    with db.read() as conn:
+        assert conn.execute(t.scim_requests.select().where(
+            t.scim_requests.c.id == old["id"])).first() is None
+
+
+def test_activity_date_filter_and_group_paging(console: httpx.Client, tenant: Tenant,
+                                               db: Database) -> None:
+    from tests.store.test_scale_mechanisms import seed_group
+    tenant.client.get("/Users")
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    assert wait_for(lambda: "/scim/v2/Users" in console.get(
+        "/admin/activity", params={"since": today, "until": today}).text)
+    assert "/scim/v2/Users" not in console.get(
+        "/admin/activity", params={"until": "2001-01-01"}).text
+    group_id, _ = seed_group(db, tenant.org.id, 120)
+    first = console.get(f"/admin/groups/{group_id}").text
+    assert "120 member(s)" in first and "Page 1 of 3" in first
+    third = console.get(f"/admin/groups/{group_id}", params={"page": 3}).text
+    assert third.count('href="/admin/members/') == 20
