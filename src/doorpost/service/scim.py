@@ -181,10 +181,7 @@ class ScimService:
         doc = self._prepare(rt, parsed.doc)
         with self.db.write() as conn:
             directory = self._directory(conn, caller)
-            current = directory.get(rt, id_, for_update=True)
-            if current is None:
-                raise NotFound(f"{rt.name} '{id_}' not found.")
-            _check_if_match(if_match, current.meta)
+            current = _locked(directory, rt, id_, if_match)
             if "password" not in doc and "password" in current.doc:
                 doc["password"] = current.doc["password"]  # writeOnly: clients cannot echo it
             changed = 0
@@ -195,11 +192,7 @@ class ScimService:
                                       "now has no members (RFC 7644 §3.5.1)"))
                 delta = _member_delta(directory, id_, parsed.members or [])
                 changed = directory.apply_member_changes(id_, delta)
-            meta = current.meta
-            if doc != current.doc:
-                meta = directory.update(rt, current, doc, now_us())
-            elif changed:
-                meta = directory.touch(rt, current, now_us())
+            meta = _save(directory, rt, current, doc, changed)
             out = self._render_one(directory, rt, Stored(doc, meta), Projection(), base_url)
         result = self._single(200, rt, out, meta, base_url, notes)
         result.changes = changes_between(current.doc, doc, delta)
@@ -214,19 +207,12 @@ class ScimService:
         projection = _projection(rt, params)
         with self.db.write() as conn:
             directory = self._directory(conn, caller)
-            current = directory.get(rt, id_, for_update=True)
-            if current is None:
-                raise NotFound(f"{rt.name} '{id_}' not found.")
-            _check_if_match(if_match, current.meta)
+            current = _locked(directory, rt, id_, if_match)
             result = apply_patch(current.doc, ops, rt, dialect.policy, resource_id=id_)
             notes += result.notes
             doc = self._prepare(rt, result.doc)
             changed = directory.apply_member_changes(id_, result.member_changes)
-            meta = current.meta
-            if doc != current.doc:
-                meta = directory.update(rt, current, doc, now_us())
-            elif changed:
-                meta = directory.touch(rt, current, now_us())
+            meta = _save(directory, rt, current, doc, changed)
             wants_body = rt is USER_TYPE or bool(projection.attributes)
             out = (self._render_one(directory, rt, Stored(doc, meta), projection, base_url)
                    if wants_body else None)
@@ -241,10 +227,7 @@ class ScimService:
     def delete(self, caller: Caller, rt: ResourceType, id_: str, if_match: str | None) -> Outcome:
         with self.db.write() as conn:
             directory = self._directory(conn, caller)
-            current = directory.get(rt, id_, for_update=True)
-            if current is None:
-                raise NotFound(f"{rt.name} '{id_}' not found.")
-            _check_if_match(if_match, current.meta)
+            current = _locked(directory, rt, id_, if_match)
             directory.delete(rt, id_)
         return Outcome(204, None, {}, id_, changes=changes_between(current.doc, None, []))
 
@@ -360,6 +343,26 @@ def changes_between(before: dict[str, Any] | None, after: dict[str, Any] | None,
                            **({"more": len(c.ids) - 50} if len(c.ids) > 50 else {})}
                           for c in members if c.ids or c.kind != "add"]
     return out
+
+
+def _locked(directory: Directory, rt: ResourceType, id_: str, if_match: str | None) -> Stored:
+    """The resource, locked for this write transaction; 404 if absent, 412 if stale."""
+    current = directory.get(rt, id_, for_update=True)
+    if current is None:
+        raise NotFound(f"{rt.name} '{id_}' not found.")
+    _check_if_match(if_match, current.meta)
+    return current
+
+
+def _save(directory: Directory, rt: ResourceType, current: Stored, doc: dict[str, Any],
+          members_changed: int) -> Meta:
+    """Write what changed: a new document, or only a version bump when just membership rows
+    changed; nothing at all (same version, same lastModified) when nothing did."""
+    if doc != current.doc:
+        return directory.update(rt, current, doc, now_us())
+    if members_changed:
+        return directory.touch(rt, current, now_us())
+    return current.meta
 
 
 def _projection(rt: ResourceType, params: Mapping[str, Any]) -> Projection:
