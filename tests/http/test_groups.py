@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from tests.conftest import GROUP_URN, Tenant, group_body, user_body
@@ -161,6 +159,3 @@ def test_member_filter_on_groups(tenant: Tenant, people: list[str]) -> None:
     r = tenant.client.get("/Users", params={"filter": f'groups.value eq "{a["id"]}"'})
     assert {u["id"] for u in r.json()["Resources"]} == set(people[:2])
 
-
-def _unused(x: Any) -> None:
-    del x

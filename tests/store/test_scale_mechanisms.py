@@ -6,14 +6,13 @@ streamed in chunks."""
 from __future__ import annotations
 
 import uuid
-from typing import Any, Iterator
+from typing import Any
 
-import httpx
 import orjson
 import pytest
 import sqlalchemy as sa
 
-from doorpost.scim.definitions import GROUP_TYPE, USER_TYPE
+from doorpost.scim.definitions import GROUP_TYPE
 from doorpost.scim.discovery import Limits
 from doorpost.service.auth import Caller
 from doorpost.service.organizations import Organizations
@@ -119,6 +118,3 @@ def test_list_pages_stream_over_http(tenant: Tenant, db: Database) -> None:
     sub = tenant.client.get(f"/Groups/{group_id}", params={"attributes": "members.value"}).json()
     assert set(sub["members"][0]) == {"value"}
 
-
-def _unused(x: Iterator[Any], y: httpx.Client) -> None:
-    del x, y, USER_TYPE

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Awaitable, Callable
+from typing import Any, Callable
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -186,5 +186,3 @@ class ScimApi:
         raise NotFound(f"No {'resource type' if head == 'resourcetypes' else 'schema'} "
                        f"'{'/'.join(rest)}'.")
 
-
-Handler = Callable[[Request], Awaitable[Response]]

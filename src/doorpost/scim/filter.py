@@ -17,7 +17,6 @@ import functools
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any, Union
 
@@ -382,6 +381,3 @@ def _compare(node: Compare, actual: Any) -> bool:
     except TypeError:
         return False
 
-
-def is_datetime(value: Any) -> bool:
-    return isinstance(value, datetime)

@@ -96,7 +96,7 @@ def parse_search_body(body: Any) -> dict[str, Any]:
     return lowered
 
 
-def list_response(resources: list[dict[str, Any]], total: int, start: int | None,
+def list_response(resources: list[dict[str, Any]], total: int | None, start: int | None,
                   next_cursor: str | None = None, previous_cursor: str | None = None
                   ) -> dict[str, Any]:
     """A ListResponse; with cursors (RFC 9865) it carries next/previousCursor, no startIndex."""
@@ -105,10 +105,14 @@ def list_response(resources: list[dict[str, Any]], total: int, start: int | None
     return out
 
 
-def list_head(total: int, start: int | None, items: int, next_cursor: str | None = None,
-              previous_cursor: str | None = None) -> dict[str, Any]:
-    """Everything of a ListResponse but `Resources` (which may be streamed after it)."""
-    out: dict[str, Any] = {"schemas": [LIST_RESPONSE], "totalResults": total}
+def list_head(total: int | None, start: int | None, items: int,
+              next_cursor: str | None = None, previous_cursor: str | None = None
+              ) -> dict[str, Any]:
+    """Everything of a ListResponse but `Resources` (which may be streamed after it).
+    `total` is None for cursor pages, which omit totalResults (RFC 9865)."""
+    out: dict[str, Any] = {"schemas": [LIST_RESPONSE]}
+    if total is not None:
+        out["totalResults"] = total
     if start is not None:
         out["startIndex"] = start
     out["itemsPerPage"] = items

@@ -255,7 +255,8 @@ class ScimService:
 
     def _cursor_page(self, caller: Caller, rt: ResourceType, query: ListQuery,
                      base_url: str) -> Iterator[Outcome | bytes]:
-        """RFC 9865: keyset pages in (created, id) order, walking forward or back."""
+        """RFC 9865: keyset pages in (created, id) order, walking forward or back. The page
+        omits totalResults (RFC 9865 allows it): counting would make every page O(N)."""
         key = bytes.fromhex(caller.org.cursor_key)
         bound = cursors.fingerprint(rt.name, query.filter_text)
         now_s = int(time.time())
@@ -266,7 +267,7 @@ class ScimService:
         forward = position.forward if position else True
         with self.db.read() as conn:
             directory = self._directory(conn, caller)
-            total, items, more = directory.keyset_page(
+            items, more = directory.keyset_page(
                 rt, query, position.key if position else None, forward, query.count)
             has_next = more if forward else position is not None
             has_previous = (position is not None) if forward else more
@@ -277,7 +278,7 @@ class ScimService:
             next_cursor = mint(items[-1], True) if items and has_next else None
             previous_cursor = mint(items[0], False) if items and has_previous else None
             yield Outcome(200)
-            head = list_head(total, None, len(items), next_cursor, previous_cursor)
+            head = list_head(None, None, len(items), next_cursor, previous_cursor)
             yield from streaming.list_body(
                 head, self._pieces(directory, rt, items, query.projection, base_url))
 

@@ -18,7 +18,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Callable
 
-from sqlalchemy import ColumnElement, Table, and_, false, func, not_, or_, select, true, literal
+from sqlalchemy import ColumnElement, Table, and_, func, not_, or_, select
 
 from doorpost.scim.errors import InvalidFilter
 from doorpost.scim.filter import And, Compare, Filter, Not, Or, Present, ValuePath
@@ -226,4 +226,4 @@ def _subs_used(node: Filter) -> set[str]:
     return {node.path.sub.name if node.path.sub else "value"}
 
 
-__all__ = ["FilterSql", "compare", "to_us", "true", "false"]
+__all__ = ["FilterSql", "Operand", "compare", "to_us"]

@@ -6,9 +6,7 @@ never loads the group either.
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import ColumnElement, and_, not_, or_
+from sqlalchemy import ColumnElement, and_, false, not_, or_, true
 
 from doorpost.scim.errors import InvalidPath
 from doorpost.scim.filter import And, Filter, Not, Or, Present, ValuePath
@@ -26,13 +24,11 @@ def member_condition(node: Filter) -> ColumnElement[bool]:
     if isinstance(node, ValuePath):
         raise InvalidPath("Value paths cannot be nested.")
     sub = node.path.sub.name if node.path.sub else "value"
-    if sub == "type":
-        operand: Any = None
+    if sub == "type":  # every member is a User: the condition is constant
         if isinstance(node, Present):
-            return and_(t.memberships.c.user_id.is_not(None))
-        matched = node.op == "eq" and str(node.value).lower() == "user"
-        return and_(t.memberships.c.user_id.is_not(None)) if matched else \
-            and_(t.memberships.c.user_id.is_(None))
+            return true()
+        is_user = str(node.value).lower() == "user"
+        return true() if (node.op == "eq") == is_user else false()
     if sub != "value":
         raise InvalidPath(f"Members can be selected by 'value' or 'type', not '{sub}'.")
     operand = Operand(t.memberships.c.user_id, "text", case_exact=True)
