@@ -29,8 +29,11 @@ def plan(conn: Connection, stmt: Any) -> str:
         params: Any = tuple(compiled.params[k] for k in compiled.positiontup or ())
         rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall()
         return "\n".join(r[-1] for r in rows)
-    conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
-    rows = conn.exec_driver_sql("EXPLAIN " + sql, compiled.params).fetchall()
+    conn.exec_driver_sql("SET enable_seqscan = off")  # reads run in autocommit: not LOCAL
+    try:
+        rows = conn.exec_driver_sql("EXPLAIN " + sql, compiled.params).fetchall()
+    finally:
+        conn.exec_driver_sql("RESET enable_seqscan")
     return "\n".join(r[0] for r in rows)
 
 

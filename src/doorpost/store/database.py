@@ -25,14 +25,23 @@ class Database:
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn, conn.begin():
-            yield conn
+        """A read. SQLite: one deferred transaction, so every statement sees one snapshot.
+        PostgreSQL: autocommit; under READ COMMITTED each statement takes its own snapshot
+        even inside a transaction, so BEGIN/COMMIT would only add two round trips."""
+        with self.engine.connect() as conn:
+            if self.backend == "postgresql":
+                yield conn.execution_options(isolation_level="AUTOCOMMIT")
+                return
+            with conn.begin():
+                yield conn
 
     @contextlib.contextmanager
     def single_read(self) -> Iterator[Connection]:
-        """For one SELECT: no BEGIN/COMMIT on SQLite (a single statement is its own
+        """For one SELECT: no BEGIN/COMMIT round trips (a single statement is its own
         snapshot); the hot path of every request's token check."""
         with self.engine.connect() as conn:
+            if self.backend == "postgresql":
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
             yield conn.execution_options(doorpost_autocommit=True)
 
     @contextlib.contextmanager

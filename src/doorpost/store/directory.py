@@ -175,14 +175,22 @@ class Directory:
         return out
 
     def iter_members(self, group_id: str, batch: int = 2000) -> Iterator[list[str]]:
-        """A group's member ids in batches, read with a server-side cursor: a 100,000-member
-        group is never held in memory at once."""
+        """A group's member ids in batches, each read by keyset on the primary key
+        (org, group, user): a 100,000-member group is never held in memory at once, and no
+        server-side cursor or long transaction is needed."""
         m = t.memberships.c
-        q = (select(m.user_id).where(m.org_id == self.org_id, m.group_id == group_id)
-             .order_by(m.user_id))
-        result = self.conn.execution_options(stream_results=True, yield_per=batch).execute(q)
-        for part in result.partitions(batch):
-            yield [row[0] for row in part]
+        last = ""
+        while True:
+            ids = list(self.conn.execute(
+                select(m.user_id).where(m.org_id == self.org_id, m.group_id == group_id,
+                                        m.user_id > last)
+                .order_by(m.user_id).limit(batch)).scalars())
+            if not ids:
+                return
+            yield ids
+            if len(ids) < batch:
+                return
+            last = ids[-1]
 
     # -- writes ------------------------------------------------------------------------
     def insert(self, rt: ResourceType, id_: str, doc: dict[str, Any], at_us: int) -> Meta:

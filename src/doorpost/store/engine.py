@@ -35,7 +35,10 @@ def make_engine(url: str, *, pool_size: int = 8) -> Engine:
                                connect_args={"check_same_thread": False, "timeout": 30})
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=4, pool_pre_ping=True)
+    # No pool_pre_ping: it costs a round trip on every checkout (two per request). A
+    # connection broken by a database restart fails one request (a SCIM 500 the identity
+    # provider retries) and is then discarded by the pool.
+    return create_engine(url, pool_size=pool_size, max_overflow=4, pool_recycle=1800)
 
 
 def _configure_sqlite(engine: Engine) -> None:
