@@ -7,6 +7,7 @@ Designed so that SSO sign-in can be added beside passwords later: a session is c
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -29,8 +30,13 @@ THROTTLE_MAX_FAILURES = 5
 MIN_PASSWORD = 12
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _hasher = PasswordHasher()
-# Verifying against this when the address is unknown keeps the answer's timing the same.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Verified against when the address is unknown, so the answer takes the same time.
+    Made on first use: an argon2 hash needs 64 MiB, which idle workers should not pay."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def _digest(token: str) -> str:
@@ -102,7 +108,7 @@ class Owners:
         ok = False
         try:
             ok = _hasher.verify(owner.password_hash if owner and owner.password_hash
-                                else _DUMMY_HASH, password)
+                                else _dummy_hash(), password)
         except (VerificationError, InvalidHashError):
             ok = False
         if not ok or owner is None or owner.password_hash is None:
