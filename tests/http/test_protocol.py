@@ -85,7 +85,7 @@ def test_unexpected_failure_is_a_scim_500_without_trace(monkeypatch: pytest.Monk
                                                         tenant: Tenant, server: LiveServer) -> None:
     def explode(*args: object, **kwargs: object) -> None:
         raise RuntimeError("secret internals")
-    monkeypatch.setattr(ScimService, "list", explode)
+    monkeypatch.setattr(ScimService, "list_resources", explode)
     app = create_app(Settings(database_url=server.settings.database_url, limits=Limits()))
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
     import asyncio

@@ -26,7 +26,7 @@ def create(org: str, name: str, as_json: bool = typer.Option(False, "--json", he
 @admin_errors
 def list_(org: str, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List doors."""
-    doors = Doors(database()).list(org)
+    doors = Doors(database()).all(org)
     if as_json:
         emit_json([{"id": d.id, "name": d.name} for d in doors])
         return

@@ -35,7 +35,7 @@ def create(
 @admin_errors
 def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List organizations."""
-    orgs = organizations().list()
+    orgs = organizations().all()
     if as_json:
         emit_json([o.to_json() for o in orgs])
         return

@@ -29,7 +29,7 @@ def demo(host: str = typer.Option("127.0.0.1", help="Host the server will listen
          as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Ensure a demo organization with SCIM enabled, and print a fresh token once."""
     orgs = organizations()
-    if not any(o.slug == DEMO_SLUG for o in orgs.list()):
+    if not any(o.slug == DEMO_SLUG for o in orgs.all()):
         orgs.create("Demo Organization", slug=DEMO_SLUG, licensed=True, sso_configured=True)
     orgs.enable_scim(DEMO_SLUG)
     active = [t for t in orgs.list_tokens(DEMO_SLUG) if t.active]

@@ -134,7 +134,7 @@ class ScimApi:
                 c, parse_search_body(b.json()), base, d)  # type: ignore[union-attr]
         if len(segments) == 1:
             if method == "GET":
-                return lambda c, d, b, base, r: svc.list(c, rt, params(r), base, d)
+                return lambda c, d, b, base, r: svc.list_resources(c, rt, params(r), base, d)
             if method == "POST":
                 return lambda c, d, b, base, r: svc.create(
                     c, rt, b.json(), base, d)  # type: ignore[union-attr]
@@ -142,7 +142,7 @@ class ScimApi:
         if segments[1].lower() == ".search":
             if method != "POST":
                 raise MethodNotAllowed(f"Use POST for /{rt.endpoint}/.search.")
-            return lambda c, d, b, base, r: svc.list(
+            return lambda c, d, b, base, r: svc.list_resources(
                 c, rt, parse_search_body(b.json()), base, d)  # type: ignore[union-attr]
         id_ = segments[1]
         if method == "GET":

@@ -365,19 +365,23 @@ def _compare(node: Compare, actual: Any) -> bool:
             actual, expected = actual.lower(), expected.lower()
     elif attr.type in (INTEGER, DECIMAL):
         actual = Decimal(str(actual))
-    op = node.op
     try:
-        return {
-            "eq": lambda: actual == expected,
-            "ne": lambda: actual != expected,
-            "co": lambda: expected in actual,
-            "sw": lambda: actual.startswith(expected),
-            "ew": lambda: actual.endswith(expected),
-            "gt": lambda: actual > expected,
-            "ge": lambda: actual >= expected,
-            "lt": lambda: actual < expected,
-            "le": lambda: actual <= expected,
-        }[op]()
+        return _apply(node.op, actual, expected)
     except TypeError:
         return False
+
+
+def _apply(op: str, actual: Any, expected: Any) -> bool:
+    if op == "eq":
+        return bool(actual == expected)
+    if op == "ne":
+        return bool(actual != expected)
+    if op == "co":
+        return bool(expected in actual)
+    if op == "sw":
+        return bool(actual.startswith(expected))
+    if op == "ew":
+        return bool(actual.endswith(expected))
+    return bool({"gt": actual > expected, "ge": actual >= expected,
+                 "lt": actual < expected, "le": actual <= expected}[op])
 

@@ -222,9 +222,9 @@ class _Engine:
         """The dict that holds `path.attr`: the document, or its extension object."""
         if not path.extension:
             return self.doc
-        if create:
-            return self.doc.setdefault(path.schema.id, {})
-        return self.doc.get(path.schema.id)
+        holder: dict[str, Any] | None = (self.doc.setdefault(path.schema.id, {}) if create
+                                          else self.doc.get(path.schema.id))
+        return holder
 
     def prune(self, path: ResolvedPath) -> None:
         """Drop an extension object (or complex value) that became empty."""

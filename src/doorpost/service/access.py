@@ -48,7 +48,7 @@ class Doors:
                 raise AdminError(f"A door named '{name}' already exists.")
             return store.create(str(uuid.uuid4()), name, now_us())
 
-    def list(self, slug: str) -> list[Door]:
+    def all(self, slug: str) -> list[Door]:
         with self.db.read() as conn:
             return DoorStore(conn, self._org(conn, slug).id).all()
 

@@ -77,7 +77,7 @@ def _write(db: Database, org_id: int, batch: list[tuple[int, str, dict[str, obje
         rows.append((number, id_, doc))
     with db.write() as conn:
         written = Directory(conn, org_id, db.backend).insert_users(
-            [(id_, doc) for _, id_, doc in rows], now_us())  # type: ignore[misc]
+            [(id_, doc) for _, id_, doc in rows], now_us())
     for number, id_, doc in rows:
         if id_ not in written:
             report.errors.append((number, f"userName '{doc['userName']}' is already taken "

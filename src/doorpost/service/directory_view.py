@@ -85,7 +85,7 @@ class DirectoryView:
             parts.append("active eq false")
         with self.db.read() as conn:
             directory = Directory(conn, org_id, self.db.backend)
-            total, items = directory.list(USER_TYPE, _query(" and ".join(parts), USER_TYPE,
+            total, items = directory.page(USER_TYPE, _query(" and ".join(parts), USER_TYPE,
                                                             page))
             groups = directory.user_groups([s.meta.id for s in items])
         return total, [Member(s, groups[s.meta.id]) for s in items]
@@ -105,7 +105,7 @@ class DirectoryView:
         text = f"displayName co {_quote(search.strip())}" if search.strip() else ""
         with self.db.read() as conn:
             directory = Directory(conn, org_id, self.db.backend)
-            total, items = directory.list(GROUP_TYPE, _query(text, GROUP_TYPE, page))
+            total, items = directory.page(GROUP_TYPE, _query(text, GROUP_TYPE, page))
             counts = self._counts(conn, org_id, [s.meta.id for s in items])
         return total, [GroupRow(s, counts.get(s.meta.id, 0)) for s in items]
 

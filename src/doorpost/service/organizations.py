@@ -55,7 +55,7 @@ class Organizations:
             return store.create(slug, name, licensed=licensed, sso_configured=sso_configured,
                                 at_us=now_us())
 
-    def list(self) -> list[Organization]:
+    def all(self) -> list[Organization]:
         with self.db.read() as conn:
             return OrgStore(conn).all()
 

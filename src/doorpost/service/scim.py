@@ -231,7 +231,7 @@ class ScimService:
             directory.delete(rt, id_)
         return Outcome(204, None, {}, id_, changes=changes_between(current.doc, None, []))
 
-    def list(self, caller: Caller, rt: ResourceType, params: Mapping[str, Any], base_url: str,
+    def list_resources(self, caller: Caller, rt: ResourceType, params: Mapping[str, Any], base_url: str,
              dialect: Reading | None = None) -> Outcome:
         dialect = dialect or Reading(RFC)
         params, notes = dialect.normalize_query(dict(params), rt)
@@ -247,7 +247,7 @@ class ScimService:
                     base_url: str) -> Iterator[Outcome | bytes]:
         with self.db.read() as conn:
             directory = self._directory(conn, caller)
-            total, items = directory.list(rt, query)
+            total, items = directory.page(rt, query)
             yield Outcome(200)
             head = list_head(total, query.start_index, len(items))
             yield from streaming.list_body(
@@ -319,7 +319,7 @@ class ScimService:
                 offset = max(0, start - 1 - total)
                 room = count - len(pieces)
                 page = dataclasses.replace(query, start_index=offset + 1, count=room)
-                found, items = directory.list(rt, page)
+                found, items = directory.page(rt, page)
                 pieces += self._pieces(directory, rt, items, query.projection, base_url)
                 total += found
             yield Outcome(200, notes=notes)
@@ -378,7 +378,7 @@ def _ignored_schema_notes(ignored: list[str]) -> list[Note]:
 
 def _member_delta(directory: Directory, group_id: str, wanted: list[str]) -> list[MemberChange]:
     """A PUT's member list as the delta from the current one: only changed rows are written."""
-    current = set(directory.group_members([group_id])[group_id])
+    current: set[str] = set(directory.group_members([group_id])[group_id])
     wanted_set = set(wanted)
     return [MemberChange("remove", tuple(sorted(current - wanted_set))),
             MemberChange("add", tuple(u for u in wanted if u not in current))]

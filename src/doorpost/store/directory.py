@@ -114,7 +114,7 @@ class Directory:
                 .limit(query.count).offset(query.start_index - 1))
         return count, page
 
-    def list(self, rt: ResourceType, query: ListQuery) -> tuple[int, list[Stored]]:
+    def page(self, rt: ResourceType, query: ListQuery) -> tuple[int, list[Stored]]:
         """A page and the exact total. When the page itself shows where the results end
         (fewer rows than asked for), the total follows from it and is not counted again:
         an identity provider's match query costs one query, not two."""

@@ -63,14 +63,17 @@ def compare(operand: Operand, op: str, value: Any) -> ColumnElement[bool]:
         expr = func.lower(expr)
         value = str(value).lower()
     if op == "eq":
-        return expr == value
+        equal: ColumnElement[bool] = expr == value
+        return equal
     if op == "ne":
         return or_(operand.expr.is_(None), expr != value)
     if op in ("co", "sw", "ew"):
         pattern = _like_escape(str(value))
         pattern = {"co": f"%{pattern}%", "sw": f"{pattern}%", "ew": f"%{pattern}"}[op]
         return expr.like(pattern, escape="\\")
-    return {"gt": expr > value, "ge": expr >= value, "lt": expr < value, "le": expr <= value}[op]
+    ordered: ColumnElement[bool] = {"gt": expr > value, "ge": expr >= value,
+                                    "lt": expr < value, "le": expr <= value}[op]
+    return ordered
 
 
 class FilterSql:

@@ -11,7 +11,6 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, FromClause, Text, cast, column, func, literal, select, true
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.sql.elements import ColumnClause
 
 
 def _sqlite_path(keys: tuple[str, ...]) -> str:
@@ -28,7 +27,8 @@ class JsonSql:
         """The value at `keys` as text (NULL when absent)."""
         if self.backend == "sqlite":
             return func.json_extract(doc, _sqlite_path(keys))
-        return doc.op("#>>", return_type=Text)(_pg_path(keys))
+        extracted: ColumnElement[Any] = doc.op("#>>", return_type=Text)(_pg_path(keys))
+        return extracted
 
     def number(self, doc: Any, keys: tuple[str, ...]) -> ColumnElement[Any]:
         from sqlalchemy import Float, cast
@@ -40,7 +40,7 @@ class JsonSql:
             return raw == (1 if value else 0)
         return raw == ("true" if value else "false")
 
-    def elements(self, doc: Any, keys: tuple[str, ...]) -> tuple[FromClause, ColumnClause[Any]]:
+    def elements(self, doc: Any, keys: tuple[str, ...]) -> tuple[FromClause, ColumnElement[Any]]:
         """A FROM of the array's elements and the column holding one element."""
         if self.backend == "sqlite":
             each = func.json_each(doc, _sqlite_path(keys)).table_valued("value").alias("e")

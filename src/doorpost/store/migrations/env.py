@@ -11,7 +11,7 @@ config = context.config
 
 
 def run_migrations() -> None:
-    url = config.attributes.get("doorpost_url") or config.get_main_option("sqlalchemy.url")
+    url = str(config.attributes.get("doorpost_url") or config.get_main_option("sqlalchemy.url"))
     connection = config.attributes.get("connection")
     if connection is not None:
         _run(connection)
