@@ -84,8 +84,9 @@ class ScimApi:
         return response
 
     async def dispatch(self, request: Request, state: dict[str, Any]) -> Response:
-        """Route, read the body, then do everything else in one worker-thread call:
-        authenticate, pick the dialect, run the use case (one thread hop per request)."""
+        """Route, read the body, then do everything else in one call: authenticate, pick the
+        dialect, run the use case. On SQLite the call runs inline; on PostgreSQL in one
+        worker-thread hop (see `Database.runs_inline`)."""
         raw = request.path_params.get("path", "")
         segments = [s for s in raw.split("/") if s]
         method = request.method
@@ -115,7 +116,7 @@ class ScimApi:
             state["dialect"] = dialect
             return action(caller, dialect, body, base, request)
 
-        outcome = await run_in_threadpool(run)
+        outcome = run() if self.db.runs_inline else await run_in_threadpool(run)
         state["outcome"] = outcome
         return self.respond(outcome)
 
