@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping
+from typing import Any, AsyncIterator, Iterator, Mapping
 
 import orjson
 from starlette.responses import Response, StreamingResponse
@@ -19,7 +19,7 @@ def scim_response(status: int, body: Any = None, headers: Mapping[str, str] | No
                     media_type=SCIM_MEDIA_TYPE if body is not None else None)
 
 
-def streamed_response(status: int, chunks: Iterator[bytes],
+def streamed_response(status: int, chunks: Iterator[bytes] | AsyncIterator[bytes],
                       headers: Mapping[str, str] | None = None) -> StreamingResponse:
     """A body written chunk by chunk (list pages, large groups): never held whole."""
     return StreamingResponse(chunks, status_code=status, headers=dict(headers or {}),

