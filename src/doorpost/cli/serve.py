@@ -46,3 +46,6 @@ def demo(host: str = typer.Option("127.0.0.1", help="Host the server will listen
     typer.echo(f"    Secret token: {issued.token}")
     typer.echo("  (shown once; run `make serve` again for a new one)")
     typer.echo("")
+    typer.echo(f"  Owner console: {url.removesuffix('/scim/v2')}/admin")
+    typer.echo(f"    (create an owner: doorpost owner create {DEMO_SLUG} you@example.com)")
+    typer.echo("")
