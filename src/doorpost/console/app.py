@@ -225,10 +225,9 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
             lambda: activity.search(who.org.id, limit=PAGE, offset=(page_no - 1) * PAGE,
                                     **filters))
         chart = await run_in_threadpool(activity.chart, who.org.id)
-        qs = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "page"])
         return render(request, "activity.html", who=who, rows=rows, total=total, chart=chart,
                       page=page_no, pages=max(1, -(-total // PAGE)), q=request.query_params,
-                      qs=qs)
+                      qs=_query_without_page(request))
 
     async def activity_csv(request: Request, who: SignedIn) -> Response:
         filters = activity_filters(request)
@@ -261,7 +260,8 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
         total, rows = await run_in_threadpool(
             directory.members, who.org.id, q.get("q", ""), q.get("status", ""), page_no)
         return render(request, "members.html", who=who, rows=rows, total=total, q=q,
-                      page=page_no, pages=max(1, -(-total // PAGE)))
+                      page=page_no, pages=max(1, -(-total // PAGE)),
+                      qs=_query_without_page(request))
 
     async def member(request: Request, who: SignedIn) -> Response:
         found = await run_in_threadpool(directory.member, who.org.id,
@@ -277,7 +277,8 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
         total, rows = await run_in_threadpool(directory.groups, who.org.id, q.get("q", ""),
                                               page_no)
         return render(request, "groups.html", who=who, rows=rows, total=total, q=q,
-                      page=page_no, pages=max(1, -(-total // PAGE)))
+                      page=page_no, pages=max(1, -(-total // PAGE)),
+                      qs=_query_without_page(request))
 
     async def group(request: Request, who: SignedIn) -> Response:
         page_no = max(1, int(request.query_params.get("page", "1") or 1))
@@ -312,6 +313,11 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ], exception_handlers={CsrfFailure: _csrf_failed})
     return app
+
+
+def _query_without_page(request: Request) -> str:
+    """The page's query string minus `page`, for pager links and the CSV export."""
+    return urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "page"])
 
 
 def _token_state(tokens: Any) -> str:
