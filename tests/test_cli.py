@@ -156,3 +156,23 @@ def test_owner_create_prints_a_one_time_link(cli: CliRunner, server: LiveServer)
     assert "not an email address" in run(cli, "owner", "create", slug, "nope", code=1)
     text = run(cli, "owner", "create", slug, f"second-{slug}@example.com")
     assert "/admin/set-password?token=" in text
+
+
+def test_every_printing_command_takes_json() -> None:
+    """Scripts can rely on --json everywhere (serve only prints where it listens)."""
+    import typer.main as tm
+    root = tm.get_command(app)
+    missing = []
+    for group_name, group in root.commands.items():  # type: ignore[attr-defined]
+        commands = group.commands.items() if hasattr(group, "commands") else [(group_name, group)]
+        for name, command in commands:
+            if name == "serve" or name == "revision":
+                continue
+            if "--json" not in {o for p in command.params for o in getattr(p, "opts", [])}:
+                missing.append(f"{group_name} {name}")
+    assert missing == []
+
+
+def test_db_commands_json(cli: CliRunner) -> None:
+    assert json.loads(run(cli, "db", "upgrade", "--json")) == {"upgraded_to": "head"}
+    assert json.loads(run(cli, "db", "check", "--json")) == {"drift": []}

@@ -5,23 +5,29 @@ from __future__ import annotations
 import typer
 
 from doorpost.cli.context import settings
-from doorpost.cli.output import fail
+from doorpost.cli.output import emit_json, fail
 from doorpost.store import migrate
 
 app = typer.Typer(help="Create, migrate and check the database.", no_args_is_help=True)
 
 
 @app.command("upgrade")
-def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+def upgrade(revision: str = typer.Argument("head", help="Target revision."),
+            as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Create the database or migrate it to the latest schema."""
     migrate.upgrade(settings().database_url, revision)
-    typer.echo("database is up to date")
+    emit_json({"upgraded_to": revision}) if as_json else typer.echo("database is up to date")
 
 
 @app.command("check")
-def check() -> None:
+def check(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Fail when the database schema differs from the code's tables (migration drift)."""
     diffs = migrate.drift(settings().database_url)
+    if as_json:
+        emit_json({"drift": [repr(d) for d in diffs]})
+        if diffs:
+            raise typer.Exit(1)
+        return
     if diffs:
         for d in diffs:
             typer.echo(repr(d))

@@ -36,10 +36,14 @@ def list_(org: str, as_json: bool = typer.Option(False, "--json", help="Print JS
 @app.command("grant")
 @admin_errors
 def grant(org: str, door: str = typer.Argument(..., help="Door id or name."),
-          group_id: str = typer.Argument(..., help="The SCIM id of the group.")) -> None:
+          group_id: str = typer.Argument(..., help="The SCIM id of the group."),
+          as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Let the members of a group open a door."""
     found = Doors(database()).grant(org, door, group_id)
-    typer.echo(f"members of group {group_id} may open '{found.name}'")
+    if as_json:
+        emit_json({"door": found.id, "group": group_id})
+    else:
+        typer.echo(f"members of group {group_id} may open '{found.name}'")
 
 
 @app.command("check")
