@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.conftest import ENTERPRISE_URN, USER_URN, Tenant, user_body
@@ -191,3 +193,23 @@ def test_inactive_user_stays_readable_and_findable(tenant: Tenant) -> None:
     assert tenant.client.get(f"/Users/{u['id']}").json()["active"] is False
     found = tenant.client.get("/Users", params={"filter": 'userName eq "ida@example.com"'}).json()
     assert found["totalResults"] == 1 and found["Resources"][0]["active"] is False
+
+
+def test_active_default_removal_and_filters_agree(tenant: Tenant, db: Any) -> None:
+    from doorpost.service.access import Doors
+    body = {"schemas": [USER_URN], "userName": "noactive@example.com"}
+    u = tenant.post("/Users", body).json()
+    assert u["active"] is True  # the server default, stored and shown
+    r = tenant.patch(f"/Users/{u['id']}", {"op": "remove", "path": "active"})
+    assert "active" not in r.json()
+    for text, expected in (("active eq true", 0), ("active pr", 0), ("not (active pr)", 1),
+                           ("active ne false", 1), ("active eq false", 0)):
+        found = tenant.client.get("/Users", params={"filter": text}).json()["totalResults"]
+        assert found == expected, text
+    g = tenant.post("/Groups", {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                                "displayName": "Side door", "members": [{"value": u["id"]}]}
+                    ).json()
+    doors = Doors(db)
+    door = doors.create(tenant.org.slug, "Side")
+    doors.grant(tenant.org.slug, door.id, g["id"])
+    assert doors.decide(tenant.org.slug, u["id"], door.id).allowed  # unassigned ≠ deactivated

@@ -18,7 +18,7 @@ from doorpost.scim.dialects import RFC, Reading
 from doorpost.scim.errors import ScimError
 from doorpost.scim.resource import parse_resource
 from doorpost.service.errors import NotFoundError
-from doorpost.service.passwords import hash_password
+from doorpost.service.scim import prepare_document
 from doorpost.store.database import Database
 from doorpost.store.directory import Directory, now_us
 from doorpost.store.orgs import OrgStore
@@ -52,8 +52,7 @@ def import_users(db: Database, slug: str, lines: Iterable[str]) -> ImportReport:
         except ScimError as exc:
             report.errors.append((number, exc.detail))
             continue
-        if isinstance(doc.get("password"), str):
-            doc["password"] = hash_password(str(doc["password"]))
+        prepare_document(USER_TYPE, doc, creating=True)
         batch.append((number, str(uuid.uuid4()), doc))
         if len(batch) >= BATCH:
             _write(db, org.id, batch, report)

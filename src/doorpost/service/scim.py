@@ -110,10 +110,9 @@ class ScimService:
         return Outcome(status, body, headers, meta.id, notes)
 
     @staticmethod
-    def _prepare(rt: ResourceType, doc: dict[str, Any]) -> dict[str, Any]:
-        if rt is USER_TYPE and isinstance(doc.get("password"), str):
-            doc["password"] = hash_password(doc["password"])
-        return doc
+    def _prepare(rt: ResourceType, doc: dict[str, Any], *, creating: bool = False
+                 ) -> dict[str, Any]:
+        return prepare_document(rt, doc, creating=creating)
 
     def _directory(self, conn: Any, caller: Caller) -> Directory:
         return Directory(conn, caller.org.id, self.db.backend)
@@ -125,7 +124,7 @@ class ScimService:
         body, notes = dialect.normalize_resource(body, rt)
         parsed = parse_resource(body, rt)
         notes += _ignored_schema_notes(parsed.ignored_schemas)
-        doc = self._prepare(rt, parsed.doc)
+        doc = self._prepare(rt, parsed.doc, creating=True)
         new_id = str(uuid.uuid4())
         with self.db.write() as conn:
             directory = self._directory(conn, caller)
@@ -344,6 +343,19 @@ def changes_between(before: dict[str, Any] | None, after: dict[str, Any] | None,
                            **({"more": len(c.ids) - 50} if len(c.ids) > 50 else {})}
                           for c in members if c.ids or c.kind != "add"]
     return out
+
+
+def prepare_document(rt: ResourceType, doc: dict[str, Any], *, creating: bool = False
+                     ) -> dict[str, Any]:
+    """Before a user is stored: the password kept only as a digest; and, at creation only,
+    `active: true` when the client did not say (a server default, RFC 7643 §2.2), stored and
+    returned like any value. Later a client may remove `active`; unassigned is not false."""
+    if rt is USER_TYPE:
+        if isinstance(doc.get("password"), str):
+            doc["password"] = hash_password(doc["password"])
+        if creating:
+            doc.setdefault("active", True)
+    return doc
 
 
 def _locked(directory: Directory, rt: ResourceType, id_: str, if_match: str | None) -> Stored:

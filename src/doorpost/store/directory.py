@@ -266,7 +266,7 @@ class Directory:
             "user_name_ci": doc["userName"].lower(),
             "external_id": doc.get("externalId"),
             "display_name": doc.get("displayName"),
-            "active": doc.get("active", True) is not False,
+            "active": doc.get("active"),
         }
 
     def _columns(self, rt: ResourceType, doc: dict[str, Any]) -> dict[str, Any]:

@@ -52,10 +52,11 @@ class DoorStore:
     def granting_groups(self, user_id: str, door_id: str) -> tuple[bool | None, list[str]]:
         """(user's `active`, or None if no such user; names of its groups that open the door)."""
         u, m, g, gr = t.users.c, t.memberships.c, t.door_grants.c, t.groups.c
-        active = self.conn.execute(select(u.active).where(
-            u.org_id == self.org_id, u.id == user_id)).scalar_one_or_none()
-        if active is None:
+        row = self.conn.execute(select(u.active).where(
+            u.org_id == self.org_id, u.id == user_id)).first()
+        if row is None:
             return None, []
+        active = row.active is not False  # unassigned `active` is not a deactivation
         names = self.conn.execute(
             select(gr.display_name)
             .join_from(t.memberships, t.door_grants,
@@ -63,4 +64,4 @@ class DoorStore:
             .join(t.groups, and_(gr.org_id == m.org_id, gr.id == m.group_id))
             .where(m.org_id == self.org_id, m.user_id == user_id, g.door_id == door_id)
             .order_by(gr.display_name)).scalars().all()
-        return bool(active), list(names)
+        return active, list(names)

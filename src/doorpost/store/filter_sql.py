@@ -46,13 +46,23 @@ def _like_escape(value: str) -> str:
 
 
 def compare(operand: Operand, op: str, value: Any) -> ColumnElement[bool]:
-    """`operand op value` with SCIM semantics (caseExact, types, ne including unassigned)."""
+    """`operand op value` with SCIM semantics (caseExact, types, ne including unassigned).
+
+    Always two-valued: a comparison with an unassigned attribute is false, never SQL NULL,
+    so `not (nickName sw "h")` includes users without a nickName, as RFC 7644 means.
+    """
+    if op == "ne":
+        return or_(operand.expr.is_(None), not_(_compare(operand, "eq", value)))
+    return and_(operand.expr.is_not(None), _compare(operand, op, value))
+
+
+def _compare(operand: Operand, op: str, value: Any) -> ColumnElement[bool]:
     expr = operand.expr
     if operand.kind == "bool":
         if operand.bool_is is not None:
-            hit = operand.bool_is(bool(value))
-            return hit if op == "eq" else not_(hit) | expr.is_(None)
-        return expr == value if op == "eq" else or_(expr.is_(None), expr != value)
+            return operand.bool_is(bool(value))
+        boolean: ColumnElement[bool] = expr == value
+        return boolean
     if operand.kind == "time_us":
         value = to_us(value)
     elif operand.kind == "number":
@@ -65,8 +75,6 @@ def compare(operand: Operand, op: str, value: Any) -> ColumnElement[bool]:
     if op == "eq":
         equal: ColumnElement[bool] = expr == value
         return equal
-    if op == "ne":
-        return or_(operand.expr.is_(None), expr != value)
     if op in ("co", "sw", "ew"):
         pattern = _like_escape(str(value))
         pattern = {"co": f"%{pattern}%", "sw": f"{pattern}%", "ew": f"%{pattern}"}[op]

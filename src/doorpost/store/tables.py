@@ -65,7 +65,7 @@ users = Table(
     Column("user_name_ci", Text, nullable=False),
     Column("external_id", Text, nullable=True),
     Column("display_name", Text, nullable=True),
-    Column("active", Boolean, nullable=False, default=True),
+    Column("active", Boolean, nullable=True),  # NULL: unassigned (not deactivated)
     Column("doc", Document, nullable=False),
     Column("version", Integer, nullable=False, default=1),
     Column("created_us", BigInteger, nullable=False),
