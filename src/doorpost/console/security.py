@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 from typing import Awaitable, Callable
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -53,8 +54,6 @@ Page = Callable[[Request, SignedIn], Awaitable[Response]]
 
 def signed_in_only(owners: Owners, page: Page) -> Callable[[Request], Awaitable[Response]]:
     """Wrap a page: no session → the sign-in page; the owner sees only their organization."""
-    from starlette.concurrency import run_in_threadpool
-
     async def handler(request: Request) -> Response:
         who = await run_in_threadpool(owners.session, request.cookies.get(COOKIE))
         if who is None:

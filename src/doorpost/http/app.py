@@ -62,5 +62,4 @@ def build_http_app(db: Database, scim: ScimApi, console: ASGIApp | None = None,
             return
         await app(scope, receive, send)
 
-    asgi.starlette = app  # type: ignore[attr-defined]
     return asgi  # type: ignore[return-value]

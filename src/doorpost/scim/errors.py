@@ -7,7 +7,6 @@
     ├── InvalidPath        400 invalidPath     PATCH path cannot be parsed or resolved
     ├── NoTarget           400 noTarget        PATCH target selects nothing
     ├── Mutability         400 mutability      write to a readOnly / immutable attribute
-    ├── TooMany            400 tooMany         result set too large for the server
     ├── InvalidCursor      400 invalidCursor   RFC 9865 cursor forged, altered or foreign
     ├── ExpiredCursor      400 expiredCursor   RFC 9865 cursor older than cursorTimeout
     ├── Uniqueness         409 uniqueness      unique attribute already taken
@@ -72,10 +71,6 @@ class NoTarget(ScimError):
 
 class Mutability(ScimError):
     scim_type = "mutability"
-
-
-class TooMany(ScimError):
-    scim_type = "tooMany"
 
 
 class InvalidCursor(ScimError):

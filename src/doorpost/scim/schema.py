@@ -56,10 +56,6 @@ class Attribute:
         """Types compared as strings in filters (RFC 7644 §3.4.2.2)."""
         return self.type in (STRING, REFERENCE, BINARY, DATETIME)
 
-    @property
-    def writable(self) -> bool:
-        return self.mutability in ("readWrite", "writeOnly", "immutable")
-
     def to_scim(self) -> dict[str, Any]:
         """The `/Schemas` representation of this attribute."""
         out: dict[str, Any] = {
@@ -156,10 +152,6 @@ class ResourceType:
         self._by_urn[self.core.id.lower()] = self.core
         for ext in self.extensions:
             self._by_urn[ext.id.lower()] = ext
-
-    @property
-    def schema_ids(self) -> list[str]:
-        return [self.core.id, *(e.id for e in self.extensions)]
 
     def schema_for(self, urn: str) -> Schema | None:
         """The core or extension schema with this URN (any case), or None."""
