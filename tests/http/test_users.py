@@ -213,3 +213,20 @@ def test_active_default_removal_and_filters_agree(tenant: Tenant, db: Any) -> No
     door = doors.create(tenant.org.slug, "Side")
     doors.grant(tenant.org.slug, door.id, g["id"])
     assert doors.decide(tenant.org.slug, u["id"], door.id).allowed  # unassigned ≠ deactivated
+
+
+@pytest.mark.parametrize("field", ["userName", "externalId", "emails"])
+def test_overlong_indexed_values_are_400_not_500(tenant: Tenant, field: str) -> None:
+    import secrets
+    long_value = secrets.token_hex(300)  # 600 random characters: no compression saves it
+    body = user_body("long@example.com")
+    if field == "emails":
+        body["emails"] = [{"value": long_value, "type": "work"}]
+    else:
+        body[field] = long_value
+    r = tenant.post("/Users", body)
+    assert r.status_code == 400 and r.json()["scimType"] == "invalidValue"
+    assert "512 characters" in r.json()["detail"]
+    g = tenant.post("/Groups", {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                                "displayName": long_value})
+    assert g.status_code == 400

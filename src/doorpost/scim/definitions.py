@@ -22,16 +22,20 @@ USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_URN = "urn:ietf:params:scim:schemas:core:2.0:Group"
 ENTERPRISE_URN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 COMMON_URN = "urn:ietf:params:scim:schemas:common"  # internal only, never advertised
+# Values the database indexes are limited so that an index entry always fits (PostgreSQL's
+# B-tree entries are capped at ~2.7 KB; 512 characters are at most 2 KB of UTF-8).
+INDEXED = 512
 
 
 def _multi(name: str, description: str, *, value_type: str = STRING,
-           canonical: tuple[str, ...] = (), ref_types: tuple[str, ...] = ()) -> Attribute:
+           canonical: tuple[str, ...] = (), ref_types: tuple[str, ...] = (),
+           max_length: int | None = None) -> Attribute:
     """The usual multi-valued shape: value, display, type, primary (RFC 7643 §2.4)."""
     return Attribute(
         name, COMPLEX, multi_valued=True, description=description,
         sub_attributes=(
             Attribute("value", value_type, description=f"The {name} value.",
-                      reference_types=ref_types),
+                      reference_types=ref_types, max_length=max_length),
             Attribute("display", description="A human-readable name, primarily used for display."),
             Attribute("type", description="A label indicating the attribute's function.",
                       canonical_values=canonical),
@@ -46,7 +50,7 @@ COMMON = Schema(
     (
         Attribute("id", case_exact=True, mutability="readOnly", returned="always",
                   uniqueness="server", description="Unique identifier assigned by the server."),
-        Attribute("externalId", case_exact=True,
+        Attribute("externalId", case_exact=True, max_length=INDEXED,
                   description="Identifier of the resource as defined by the client."),
         Attribute("meta", COMPLEX, mutability="readOnly", description="Resource metadata.",
                   sub_attributes=(
@@ -63,7 +67,7 @@ COMMON = Schema(
 USER = Schema(
     USER_URN, "User", "User Account",
     (
-        Attribute("userName", required=True, uniqueness="server",
+        Attribute("userName", required=True, uniqueness="server", max_length=INDEXED,
                   description="Unique identifier for the User, used to authenticate."),
         Attribute("name", COMPLEX, description="The components of the user's real name.",
                   sub_attributes=(
@@ -87,7 +91,8 @@ USER = Schema(
                   "users keep their record and groups but open no door."),
         Attribute("password", mutability="writeOnly", returned="never",
                   description="The User's cleartext password; stored only as a digest."),
-        _multi("emails", "Email addresses for the user.", canonical=("work", "home", "other")),
+        _multi("emails", "Email addresses for the user.", canonical=("work", "home", "other"),
+               max_length=INDEXED),
         _multi("phoneNumbers", "Phone numbers for the User.",
                canonical=("work", "home", "mobile", "fax", "pager", "other")),
         _multi("ims", "Instant messaging addresses for the User."),
@@ -144,7 +149,7 @@ ENTERPRISE_USER = Schema(
 GROUP = Schema(
     GROUP_URN, "Group", "Group",
     (
-        Attribute("displayName", required=True, uniqueness="server",
+        Attribute("displayName", required=True, uniqueness="server", max_length=INDEXED,
                   description="A human-readable name for the Group; unique per organization."),
         Attribute("members", COMPLEX, multi_valued=True, description="A list of members.",
                   sub_attributes=(

@@ -181,6 +181,8 @@ def coerce_single(attr: Attribute, value: Any, where: str) -> Any:
         return value
     if not isinstance(value, str):
         raise InvalidValue(f"'{where}' must be a string.")
+    if attr.max_length is not None and len(value) > attr.max_length:
+        raise InvalidValue(f"'{where}' is longer than {attr.max_length} characters.")
     if kind == DATETIME and parse_datetime(value) is None:
         raise InvalidValue(f"'{where}' must be an xsd:dateTime, e.g. 2026-11-29T10:00:00Z.")
     if kind == BINARY and not is_base64(value):

@@ -40,8 +40,8 @@ class Doors:
 
     def create(self, slug: str, name: str) -> Door:
         name = name.strip()
-        if not name:
-            raise AdminError("A door needs a name.")
+        if not name or len(name) > 200:
+            raise AdminError("A door needs a name of 1 to 200 characters.")
         with self.db.write() as conn:
             store = DoorStore(conn, self._org(conn, slug).id)
             if store.by_id_or_name(name) is not None:

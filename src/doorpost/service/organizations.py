@@ -42,8 +42,8 @@ class Organizations:
     def create(self, name: str, *, slug: str | None = None, licensed: bool = False,
                sso_configured: bool = False) -> Organization:
         name = name.strip()
-        if not name:
-            raise AdminError("An organization needs a name.")
+        if not name or len(name) > 200:
+            raise AdminError("An organization needs a name of 1 to 200 characters.")
         slug = slug or slugify(name)
         if not SLUG.match(slug):
             raise AdminError(f"'{slug}' is not a valid slug: use lowercase letters, digits "

@@ -63,7 +63,7 @@ class Owners:
     def create(self, slug: str, email: str) -> tuple[Owner, str]:
         """Create an owner and return a one-time set-password token (valid 72 hours)."""
         email = email.strip()
-        if not EMAIL.match(email):
+        if not EMAIL.match(email) or len(email) > 320:
             raise AdminError(f"'{email}' is not an email address.")
         token = secrets.token_urlsafe(32)
         with self.db.write() as conn:
