@@ -95,6 +95,8 @@ class ScimApi:
         dialect, run the use case. On SQLite the call runs inline; on PostgreSQL in one
         worker-thread hop (see `Database.runs_inline`)."""
         raw = request.path_params.get("path", "")
+        if "\x00" in raw:
+            raise NotFound("No resource has a NUL character in its path.")
         segments = [s for s in raw.split("/") if s]
         method = request.method
         base = self.base_url(request)

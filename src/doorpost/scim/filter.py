@@ -235,9 +235,12 @@ class _Parser:
         tok = self.take()
         if tok.kind == "string":
             try:
-                return json.loads(tok.text)
+                value = json.loads(tok.text)
             except ValueError as exc:
                 raise InvalidFilter(f"Malformed string at position {tok.pos + 1}.") from exc
+            if "\x00" in value:
+                raise InvalidFilter("Filter values must not contain NUL characters.")
+            return value
         if tok.kind == "number":
             return Decimal(tok.text) if any(c in tok.text for c in ".eE") else int(tok.text)
         if tok.kind == "word" and tok.text.lower() in ("true", "false", "null"):

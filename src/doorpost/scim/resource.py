@@ -181,6 +181,8 @@ def coerce_single(attr: Attribute, value: Any, where: str) -> Any:
         return value
     if not isinstance(value, str):
         raise InvalidValue(f"'{where}' must be a string.")
+    if "\x00" in value:
+        raise InvalidValue(f"'{where}' must not contain NUL characters.")
     if attr.max_length is not None and len(value) > attr.max_length:
         raise InvalidValue(f"'{where}' is longer than {attr.max_length} characters.")
     if kind == DATETIME and parse_datetime(value) is None:
@@ -212,7 +214,7 @@ def parse_members(value: Any) -> list[str]:
                     raise InvalidValue("Members must be Users: Doorpost has no nested groups.")
             elif lowered not in ("$ref", "display"):
                 raise InvalidValue(f"'{key}' is not a sub-attribute of 'members'.")
-        if not isinstance(member_id, str) or not member_id:
+        if not isinstance(member_id, str) or not member_id or "\x00" in member_id:
             raise InvalidValue("Each member needs a 'value': the id of a User.")
         if member_id not in ids:
             ids.append(member_id)
