@@ -279,3 +279,16 @@ def test_activity_date_filter_and_group_paging(console: httpx.Client, tenant: Te
     assert "120 member(s)" in first and "Page 1 of 3" in first
     third = console.get(f"/admin/groups/{group_id}", params={"page": 3}).text
     assert third.count('href="/admin/members/') == 20
+
+
+def test_identity_provider_data_is_escaped(console: httpx.Client, tenant: Tenant) -> None:
+    evil = '<script>alert(1)</script>'
+    u = tenant.post("/Users", user_body("xss@example.com", displayName=evil, title=evil)).json()
+    tenant.post("/Groups", {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                            "displayName": evil, "members": [{"value": u["id"]}]})
+    for path in ("/admin/members", f"/admin/members/{u['id']}", "/admin/groups"):
+        page = console.get(path).text
+        assert evil not in page and "&lt;script&gt;" in page, path
+    detail_id = wait_for(lambda: re.search(r'href="/admin/activity/([0-9a-f]+)"',
+                                           console.get("/admin/activity").text))
+    assert evil not in console.get(f"/admin/activity/{detail_id.group(1)}").text
