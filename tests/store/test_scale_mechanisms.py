@@ -94,7 +94,7 @@ def test_members_are_read_in_batches(db: Database, caller: Caller) -> None:
 def test_large_group_is_streamed(db: Database, caller: Caller) -> None:
     group_id, users = seed_group(db, caller.org.id, 6000)
     outcome = ScimService(db, Limits()).get(caller, GROUP_TYPE, group_id, {}, "http://t")
-    assert outcome.body is None and outcome.stream is not None
+    assert outcome.raw is None and outcome.stream is not None
     chunks = list(outcome.stream)
     assert len(chunks) > 3  # bounded by one batch of members (2,000), whatever the group size
     assert max(len(c) for c in chunks) < 400_000

@@ -175,7 +175,7 @@ class ScimApi:
         if outcome.raw is not None:
             return Response(outcome.raw, status_code=outcome.status, headers=outcome.headers,
                             media_type=SCIM_MEDIA_TYPE)
-        return scim_response(outcome.status, outcome.body, outcome.headers)
+        return scim_response(outcome.status, None, outcome.headers)
 
     def discovery(self, head: str, rest: list[str], base: str) -> Response:
         limits = self.service.limits

@@ -111,7 +111,7 @@ class DirectoryView:
 
     def group(self, org_id: int, group_id: str, page: int = 1
               ) -> tuple[GroupRow, list[Member]] | None:
-        m, u = t.memberships.c, t.users.c
+        m = t.memberships.c
         with self.db.read() as conn:
             directory = Directory(conn, org_id, self.db.backend)
             stored = directory.get(GROUP_TYPE, group_id)
@@ -121,9 +121,8 @@ class DirectoryView:
             ids = list(conn.execute(
                 select(m.user_id).where(m.org_id == org_id, m.group_id == group_id)
                 .order_by(m.user_id).limit(PAGE).offset((page - 1) * PAGE)).scalars())
-            members = [directory.get(USER_TYPE, i) for i in ids]
-        del u
-        return GroupRow(stored, count), [Member(s, []) for s in members if s is not None]
+            members = directory.get_many(USER_TYPE, ids)
+        return GroupRow(stored, count), [Member(s, []) for s in members]
 
     @staticmethod
     def _counts(conn: Any, org_id: int, group_ids: list[str]) -> dict[str, int]:

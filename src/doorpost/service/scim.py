@@ -39,7 +39,6 @@ class Outcome:
     """What a use case answers: status, body, headers, and what it touched and normalized."""
 
     status: int
-    body: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
     resource_id: str | None = None
     notes: list[Note] = field(default_factory=list)
@@ -84,30 +83,15 @@ class ScimService:
         self.limits = limits
 
     # -- rendering -------------------------------------------------------------------
-    def _relations(self, directory: Directory, rt: ResourceType, items: list[Stored],
-                   projection: Projection, base_url: str) -> list[dict[str, list[dict[str, Any]]]]:
-        ids = [s.meta.id for s in items]
-        if rt is USER_TYPE:
-            if not projection.wants(rt, "groups"):
-                return [{"groups": []} for _ in items]
-            groups = directory.user_groups(ids)
-            return [{"groups": [{"value": g, "$ref": f"{base_url}/Groups/{g}", "display": name,
-                                 "type": "direct"} for g, name in groups[i]]} for i in ids]
-        if not projection.wants(rt, "members"):
-            return [{"members": []} for _ in items]
-        members = directory.group_members(ids)
-        return [{"members": [{"value": u, "$ref": f"{base_url}/Users/{u}", "type": "User"}
-                             for u in members[i]]} for i in ids]
-
     def _render_one(self, directory: Directory, rt: ResourceType, stored: Stored,
-                    projection: Projection, base_url: str) -> dict[str, Any]:
-        relations = self._relations(directory, rt, [stored], projection, base_url)[0]
-        return render(rt, stored.doc, stored.meta, base_url, relations, projection)
+                    projection: Projection, base_url: str) -> bytes:
+        """One resource as JSON, through the same pieces as reads and lists."""
+        return b"".join(self._pieces(directory, rt, [stored], projection, base_url)[0])
 
-    def _single(self, status: int, rt: ResourceType, body: dict[str, Any] | None, meta: Meta,
+    def _single(self, status: int, rt: ResourceType, raw: bytes | None, meta: Meta,
                 base_url: str, notes: list[Note]) -> Outcome:
         headers = {"ETag": meta.etag, "Location": f"{base_url}/{rt.endpoint}/{meta.id}"}
-        return Outcome(status, body, headers, meta.id, notes)
+        return Outcome(status, headers, meta.id, notes, raw=raw)
 
     @staticmethod
     def _prepare(rt: ResourceType, doc: dict[str, Any], *, creating: bool = False
@@ -166,9 +150,23 @@ class ScimService:
                     for ids in directory.iter_members(stored.meta.id))
                 return streaming.with_relation(out, "members", batches)
             return [group(s) for s in items]
-        relations = self._relations(directory, rt, items, projection, base_url)
+        relations = self._user_groups(directory, rt, items, projection, base_url)
         return [iter([orjson.dumps(render(rt, s.doc, s.meta, base_url, r, projection))])
                 for s, r in zip(items, relations)]
+
+    @staticmethod
+    def _user_groups(directory: Directory, rt: ResourceType, items: list[Stored],
+                     projection: Projection, base_url: str
+                     ) -> list[dict[str, list[dict[str, Any]]]]:
+        """Each user's `groups`, read for the whole page at once (a group's members are
+        streamed by `_pieces` instead, so here a group's relation stays empty)."""
+        name = "groups" if rt is USER_TYPE else "members"
+        if rt is not USER_TYPE or not projection.wants(rt, "groups"):
+            return [{name: []} for _ in items]
+        ids = [s.meta.id for s in items]
+        groups = directory.user_groups(ids)
+        return [{"groups": [{"value": g, "$ref": f"{base_url}/Groups/{g}", "display": label,
+                             "type": "direct"} for g, label in groups[i]]} for i in ids]
 
     def replace(self, caller: Caller, rt: ResourceType, id_: str, body: Any,
                 if_match: str | None, base_url: str, dialect: Reading | None = None) -> Outcome:
@@ -218,7 +216,7 @@ class ScimService:
         changes = changes_between(current.doc, doc, result.member_changes) \
             if meta.version != current.meta.version else None
         if out is None:
-            return Outcome(204, None, {"ETag": meta.etag}, meta.id, notes, changes)
+            return Outcome(204, {"ETag": meta.etag}, meta.id, notes, changes)
         outcome = self._single(200, rt, out, meta, base_url, notes)
         outcome.changes = changes
         return outcome
@@ -228,7 +226,7 @@ class ScimService:
             directory = self._directory(conn, caller)
             current = _locked(directory, rt, id_, if_match)
             directory.delete(rt, id_)
-        return Outcome(204, None, {}, id_, changes=changes_between(current.doc, None, []))
+        return Outcome(204, {}, id_, changes=changes_between(current.doc, None, []))
 
     def list_resources(self, caller: Caller, rt: ResourceType, params: Mapping[str, Any], base_url: str,
              dialect: Reading | None = None) -> Outcome:
