@@ -203,7 +203,7 @@ def test_active_default_removal_and_filters_agree(tenant: Tenant, db: Any) -> No
     r = tenant.patch(f"/Users/{u['id']}", {"op": "remove", "path": "active"})
     assert "active" not in r.json()
     for text, expected in (("active eq true", 0), ("active pr", 0), ("not (active pr)", 1),
-                           ("active ne false", 1), ("active eq false", 0)):
+                           ("active ne true", 1), ("active eq false", 0)):
         found = tenant.client.get("/Users", params={"filter": text}).json()["totalResults"]
         assert found == expected, text
     g = tenant.post("/Groups", {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
@@ -212,7 +212,11 @@ def test_active_default_removal_and_filters_agree(tenant: Tenant, db: Any) -> No
     doors = Doors(db)
     door = doors.create(tenant.org.slug, "Side")
     doors.grant(tenant.org.slug, door.id, g["id"])
-    assert doors.decide(tenant.org.slug, u["id"], door.id).allowed  # unassigned ≠ deactivated
+    # Fails closed: only `active: true` opens a door, and unassigned is not true.
+    decision = doors.decide(tenant.org.slug, u["id"], door.id)
+    assert not decision.allowed and "unassigned" in decision.reason
+    tenant.patch(f"/Users/{u['id']}", {"op": "add", "path": "active", "value": True})
+    assert doors.decide(tenant.org.slug, u["id"], door.id).allowed
 
 
 @pytest.mark.parametrize("field", ["userName", "externalId", "emails"])

@@ -35,8 +35,8 @@ from doorpost.console.security import (
 )
 from doorpost.service.activity import ActivityQueries
 from doorpost.service.directory_view import PAGE, DirectoryView
-from doorpost.service.errors import AdminError
-from doorpost.service.organizations import Organizations
+from doorpost.service.errors import AdminError, NotPermittedError
+from doorpost.service.organizations import Organizations, scim_prerequisites_missing
 from doorpost.service.owners import SESSION_SECONDS, Owners, SignedIn
 from doorpost.service.sso import Sso, sp_values
 
@@ -152,6 +152,7 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
                       sp=sp_values(url, org.slug), tokens=tokens, new_token=new_token,
                       token_state=_token_state(tokens),
                       tenant_url=f"{url}/scim/v2", health=health, error=error, notice=notice,
+                      scim_missing=scim_prerequisites_missing(org),
                       active_tokens=sum(1 for t in tokens if t.active))
 
     async def sso_scim(request: Request, who: SignedIn) -> Response:
@@ -159,15 +160,12 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
 
     async def save_sso(request: Request, who: SignedIn) -> Response:
         form = await check_csrf(request, who)
-        if not who.org.licensed:
-            return await setup_page(request, who, error="SSO needs the Organization license.",
-                                    status=403)
         try:
             await run_in_threadpool(lambda: sso.save(who.org.id, xml=form.get("metadata_xml"),
                                                      url=form.get("metadata_url")))
         except AdminError as exc:
             return await setup_page(request, who, error=f"Metadata not saved: {exc}",
-                                    status=400)
+                                    status=_status(exc))
         return await setup_page(request, who, notice="SSO metadata saved; SSO is configured.")
 
     async def scim_toggle(request: Request, who: SignedIn) -> Response:
@@ -180,14 +178,11 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
                 await run_in_threadpool(orgs.disable_scim, who.org.slug)
                 notice = "SCIM is disabled: every token stopped working; no data was deleted."
         except AdminError as exc:
-            return await setup_page(request, who, error=str(exc), status=400)
+            return await setup_page(request, who, error=str(exc), status=_status(exc))
         return await setup_page(request, who, notice=notice)
 
     async def create_token(request: Request, who: SignedIn) -> Response:
         form = await check_csrf(request, who)
-        if not who.org.licensed:
-            return await setup_page(request, who, error="SCIM needs the Organization license.",
-                                    status=403)
         current = await run_in_threadpool(orgs.list_tokens, who.org.slug)
         if form.get("state") != _token_state(current):
             return await setup_page(request, who, status=409, error=(
@@ -197,7 +192,7 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
             issued = await run_in_threadpool(orgs.create_token, who.org.slug,
                                              form.get("name") or None)
         except AdminError as exc:
-            return await setup_page(request, who, error=str(exc), status=400)
+            return await setup_page(request, who, error=str(exc), status=_status(exc))
         return await setup_page(request, who, new_token=issued)
 
     async def revoke_token(request: Request, who: SignedIn) -> Response:
@@ -220,7 +215,7 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
 
     async def activity_list(request: Request, who: SignedIn) -> Response:
         filters = activity_filters(request)
-        page_no = max(1, int(request.query_params.get("page", "1") or 1))
+        page_no = _page_number(request.query_params.get("page"))
         total, rows = await run_in_threadpool(
             lambda: activity.search(who.org.id, limit=PAGE, offset=(page_no - 1) * PAGE,
                                     **filters))
@@ -256,7 +251,7 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
     # -- members and groups ------------------------------------------------------------
     async def members(request: Request, who: SignedIn) -> Response:
         q = request.query_params
-        page_no = max(1, int(q.get("page", "1") or 1))
+        page_no = _page_number(q.get("page"))
         total, rows = await run_in_threadpool(
             directory.members, who.org.id, q.get("q", ""), q.get("status", ""), page_no)
         return render(request, "members.html", who=who, rows=rows, total=total, q=q,
@@ -273,7 +268,7 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
 
     async def groups(request: Request, who: SignedIn) -> Response:
         q = request.query_params
-        page_no = max(1, int(q.get("page", "1") or 1))
+        page_no = _page_number(q.get("page"))
         total, rows = await run_in_threadpool(directory.groups, who.org.id, q.get("q", ""),
                                               page_no)
         return render(request, "groups.html", who=who, rows=rows, total=total, q=q,
@@ -281,7 +276,7 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
                       qs=_query_without_page(request))
 
     async def group(request: Request, who: SignedIn) -> Response:
-        page_no = max(1, int(request.query_params.get("page", "1") or 1))
+        page_no = _page_number(request.query_params.get("page"))
         found = await run_in_threadpool(directory.group, who.org.id, request.path_params["id"],
                                         page_no)
         if found is None:
@@ -318,6 +313,23 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
 def _query_without_page(request: Request) -> str:
     """The page's query string minus `page`, for pager links and the CSV export."""
     return urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "page"])
+
+
+MAX_PAGE = 1_000_000
+
+
+def _page_number(raw: str | None) -> int:
+    """`?page=` as a page number: anything that is not a plain decimal number is page 1, and
+    no page lies beyond MAX_PAGE (an offset the databases can always take)."""
+    text = (raw or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 7:
+        return 1 if not (text.isascii() and text.isdigit()) else MAX_PAGE
+    return min(max(1, int(text)), MAX_PAGE)
+
+
+def _status(exc: AdminError) -> int:
+    """403 when the organization's license or setup forbids it, else 400."""
+    return 403 if isinstance(exc, NotPermittedError) else 400
 
 
 def _token_state(tokens: Any) -> str:

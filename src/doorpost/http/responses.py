@@ -7,7 +7,7 @@ from typing import Any, AsyncIterator, Iterator, Mapping
 import orjson
 from starlette.responses import Response, StreamingResponse
 
-from doorpost.scim.errors import ScimError
+from doorpost.scim.errors import ScimError, Unavailable
 
 SCIM_MEDIA_TYPE = "application/scim+json"
 
@@ -27,5 +27,7 @@ def streamed_response(status: int, chunks: Iterator[bytes] | AsyncIterator[bytes
 
 
 def error_response(error: ScimError) -> Response:
-    headers = {"WWW-Authenticate": 'Bearer realm="doorpost"'} if error.status == 401 else None
+    headers = {"WWW-Authenticate": 'Bearer realm="doorpost"'} if error.status == 401 else {}
+    if isinstance(error, Unavailable):
+        headers["Retry-After"] = str(error.retry_after_s)
     return scim_response(error.status, error.to_body(), headers)

@@ -156,7 +156,8 @@ class ScimApi:
                 c, rt, parse_search_body(b.json()), base, d)  # type: ignore[union-attr]
         id_ = segments[1]
         if method == "GET":
-            return lambda c, d, b, base, r: svc.get(c, rt, id_, params(r), base)
+            return lambda c, d, b, base, r: svc.get(c, rt, id_, params(r), base,
+                                                    r.headers.get("if-none-match"))
         if method == "PUT":
             return lambda c, d, b, base, r: svc.replace(
                 c, rt, id_, b.json(), r.headers.get("if-match"), base, d)  # type: ignore[union-attr]

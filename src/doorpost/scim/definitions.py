@@ -159,6 +159,9 @@ GROUP = Schema(
                                 reference_types=("User",), description="The URI of the member."),
                       Attribute("type", mutability="immutable", canonical_values=("User",),
                                 description="Always 'User': members are users."),
+                      Attribute("display", mutability="readOnly",
+                                description="The member's displayName (else userName), "
+                                            "read from the member: a value sent is ignored."),
                   )),
     ),
 )

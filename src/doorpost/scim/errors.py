@@ -112,3 +112,10 @@ class UnsupportedMediaType(ScimError):
 
 class InternalError(ScimError):
     status = 500
+
+
+class Unavailable(ScimError):
+    """The server cannot take the request now; the client should retry (`Retry-After`)."""
+
+    status = 503
+    retry_after_s = 1

@@ -31,7 +31,7 @@ from doorpost.scim.schema import (
     ResolvedPath,
     ResourceType,
 )
-from doorpost.scim.values import parse_datetime
+from doorpost.scim.values import comparable, parse_datetime
 
 COMPARE_OPS = frozenset({"eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le"})
 ORDER_OPS = frozenset({"gt", "ge", "lt", "le"})
@@ -225,9 +225,9 @@ class _Parser:
         op = tok.text.lower()
         if tok.kind != "word" or (op != "pr" and op not in COMPARE_OPS):
             raise InvalidFilter(f"Unknown operator '{tok.text}' at position {tok.pos + 1}.")
-        path = _default_sub(path)
-        if op == "pr":
+        if op == "pr":  # `name pr`: a complex attribute is present when any part of it is
             return Present(path)
+        path = _default_sub(path)
         raw = self.parse_literal()
         return _typed_compare(path, op, raw)
 
@@ -354,22 +354,14 @@ def _present(value: Any) -> bool:
 
 
 def _compare(node: Compare, actual: Any) -> bool:
+    """Two-valued, as in SQL (`store/filter_sql.compare`): a comparison with an unassigned
+    value is false, so `ne` is true for it. Both sides go through `values.comparable`."""
     attr = node.path.target
-    expected = node.value
-    if actual is None:
+    left, right = comparable(attr, actual), comparable(attr, node.value)
+    if left is None:
         return node.op == "ne"
-    if attr.type == DATETIME:
-        actual = parse_datetime(str(actual))
-        if actual is None:
-            return False
-    elif attr.string_like:
-        actual = str(actual)
-        if not attr.case_exact:
-            actual, expected = actual.lower(), expected.lower()
-    elif attr.type in (INTEGER, DECIMAL):
-        actual = Decimal(str(actual))
     try:
-        return _apply(node.op, actual, expected)
+        return _apply(node.op, left, right)
     except TypeError:
         return False
 
@@ -387,4 +379,3 @@ def _apply(op: str, actual: Any, expected: Any) -> bool:
         return bool(actual.endswith(expected))
     return bool({"gt": actual > expected, "ge": actual >= expected,
                  "lt": actual < expected, "le": actual <= expected}[op])
-

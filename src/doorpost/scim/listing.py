@@ -6,12 +6,14 @@ filter, sort, page and project identically.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 from doorpost.scim.errors import InvalidSyntax, InvalidValue
 from doorpost.scim.filter import Filter, parse_filter
 from doorpost.scim.render import Projection
+from doorpost.scim.resource import RELATIONS
 from doorpost.scim.schema import ResolvedPath, ResourceType
 
 LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
@@ -32,15 +34,38 @@ class ListQuery:
     filter_text: str | None = None
 
 
+# The largest startIndex honoured as given: beyond it every page is empty anyway, and the
+# offset still fits the databases' 64-bit integers.
+MAX_START_INDEX = 2**53
+_INTEGER = re.compile(r"[+-]?[0-9]{1,30}")
+
+
 def _int(raw: Any, name: str) -> int:
-    if isinstance(raw, bool):
+    """A decimal integer (ASCII digits, optional sign), as JSON or query text."""
+    if isinstance(raw, bool) or (not isinstance(raw, (int, str))):
         raise InvalidValue(f"'{name}' must be an integer.")
     if isinstance(raw, int):
         return raw
-    try:
-        return int(str(raw).strip())
-    except ValueError as exc:
-        raise InvalidValue(f"'{name}' must be an integer.") from exc
+    text = raw.strip()
+    if not _INTEGER.fullmatch(text):
+        raise InvalidValue(f"'{name}' must be an integer.")
+    return int(text)
+
+
+def _sort_path(rt: ResourceType, raw: Any) -> ResolvedPath:
+    """`sortBy` bound to the schema (RFC 7644 §3.4.2.3): a single-valued attribute, a
+    sub-attribute, or a multi-valued attribute (sorted by its primary, else first, value)."""
+    if not isinstance(raw, str):
+        raise InvalidValue("'sortBy' must be an attribute name.")
+    path = rt.resolve(raw.strip())
+    if path is None:
+        raise InvalidValue(f"Cannot sort by unknown attribute '{raw}'.")
+    if path.target.returned == "never" or path.attr.name.lower() in RELATIONS:
+        raise InvalidValue(f"Cannot sort by '{path.dotted}'.")
+    if path.target.is_complex and not (path.attr.multi_valued and path.attr.sub("value")):
+        raise InvalidValue(f"Cannot sort by '{path.dotted}': name a sub-attribute, e.g. "
+                           f"{path.attr.name}.{path.attr.sub_attributes[0].name}.")
+    return path
 
 
 def parse_list_query(params: Mapping[str, Any], rt: ResourceType, *, default_count: int,
@@ -53,18 +78,13 @@ def parse_list_query(params: Mapping[str, Any], rt: ResourceType, *, default_cou
         if not isinstance(text, str):
             raise InvalidValue("'filter' must be a string.")
         filter_ = parse_filter(text, rt)
-    start = max(1, _int(p["startindex"], "startIndex")) if p.get("startindex") not in (None, "") else 1
+    start = _int(p["startindex"], "startIndex") if p.get("startindex") not in (None, "") else 1
+    start = min(max(1, start), MAX_START_INDEX)
     count = _int(p["count"], "count") if p.get("count") not in (None, "") else default_count
     count = min(max(0, count), max_count)
-    sort_by = None
-    if p.get("sortby") not in (None, ""):
-        sort_by = rt.resolve(str(p["sortby"]))
-        if sort_by is None:
-            raise InvalidValue(f"Cannot sort by unknown attribute '{p['sortby']}'.")
-        if sort_by.attr.multi_valued or sort_by.target.is_complex:
-            raise InvalidValue(f"Sorting by '{sort_by.dotted}' is not supported: "
-                               "sort by a single-valued attribute.")
-    order = str(p.get("sortorder") or "ascending").lower()
+    sort_by = _sort_path(rt, p["sortby"]) if p.get("sortby") not in (None, "") else None
+    order = p.get("sortorder") or "ascending"
+    order = order.lower() if isinstance(order, str) else order
     if order not in ("ascending", "descending"):
         raise InvalidValue("'sortOrder' must be 'ascending' or 'descending'.")
     projection = Projection.parse(rt, p.get("attributes"), p.get("excludedattributes"))

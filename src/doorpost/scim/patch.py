@@ -20,6 +20,7 @@ from typing import Any
 
 from doorpost.scim.errors import InvalidSyntax, InvalidValue, Mutability, NoTarget, InvalidPath
 from doorpost.scim.filter import And, Compare, Filter, Or, matches
+from doorpost.scim.multivalued import deduplicated, keep_one_primary, merge_into, same, without
 from doorpost.scim.notes import Note
 from doorpost.scim.paths import PatchPath, parse_patch_path
 from doorpost.scim.resource import check_document, coerce_single, coerce_value, parse_members
@@ -183,7 +184,7 @@ class _Engine:
             return
         self.check_immutable(attr, holder)
         if op == "remove":
-            if attr.multi_valued and has_value and isinstance(value, list) and value:
+            if attr.multi_valued and has_value:
                 self.remove_listed(attr, holder, value)
             else:
                 holder.pop(attr.name, None)
@@ -194,12 +195,10 @@ class _Engine:
             coerced = coerce_value(attr, items, path.text) or []
             if op == "replace":
                 holder[attr.name] = coerced
+                touched = coerced
             else:
-                current = holder.setdefault(attr.name, [])
-                for item in coerced:
-                    if item not in current:
-                        current.append(item)
-            self.enforce_single_primary(holder, attr, coerced)
+                touched = merge_into(attr, holder.setdefault(attr.name, []), coerced)
+            keep_one_primary(attr, holder[attr.name], touched)
             if not holder.get(attr.name):
                 holder.pop(attr.name, None)
         elif attr.is_complex:
@@ -324,32 +323,25 @@ class _Engine:
                 if op == "replace":
                     element.clear()
                 element.update(replacement)
-        new_primary = [e for e in selected if e.get("primary") is True]
-        self.enforce_single_primary(holder, attr, new_primary)
-        holder[attr.name] = [e for e in holder[attr.name] if e]
+        # Replacing several selected values with one object makes them the same value:
+        # they become one. The values this operation wrote decide which one is primary.
+        values = deduplicated(attr, [e for e in holder[attr.name] if e])
+        written = [v for v in values if any(same(attr, v, s) for s in selected if s)]
+        keep_one_primary(attr, values, written)
+        holder[attr.name] = values
         self.prune(path.attr)
 
-    def remove_listed(self, attr: Attribute, holder: dict[str, Any], value: list[Any]) -> None:
-        """`remove` with a value array removes only the listed values, never all of them."""
-        listed = coerce_value(attr, value, attr.name) or []
-        keys = [_identity(v) for v in listed]
+    def remove_listed(self, attr: Attribute, holder: dict[str, Any], value: Any) -> None:
+        """`remove` with a value removes only the values listed (`multivalued.same`), never
+        all of them: an empty list removes nothing."""
+        items = value if isinstance(value, list) else [value]
+        listed = coerce_value(attr, items, attr.name) or [] if value is not None else []
         current = holder.get(attr.name) or []
-        holder[attr.name] = [e for e in current if _identity(e) not in keys]
+        holder[attr.name] = without(attr, current, listed)
+        if not holder[attr.name]:
+            holder.pop(attr.name, None)
         self.note("remove-with-value", f"'remove {attr.name}' with a value removed only the "
                   f"{len(listed)} listed value(s)")
-
-    def enforce_single_primary(self, holder: dict[str, Any], attr: Attribute,
-                               new_values: list[Any]) -> None:
-        """Setting `primary: true` on a value clears it on the others (RFC 7644 §3.5.2)."""
-        if not attr.is_complex or attr.sub("primary") is None:
-            return
-        chosen = [v for v in new_values if isinstance(v, dict) and v.get("primary") is True]
-        if not chosen:
-            return
-        winner = chosen[-1]
-        for element in holder.get(attr.name) or []:
-            if element is not winner and element.get("primary") is True and element != winner:
-                element["primary"] = False
 
     # -- members -------------------------------------------------------------------
     def apply_members(self, op: str, path: PatchPath, value: Any, has_value: bool) -> None:
@@ -364,11 +356,12 @@ class _Engine:
                            else MemberChange("remove_where", where=path.filter))
             return
         if op == "remove":
-            if has_value and value not in (None, []):
+            if has_value:  # only the listed members, so an empty list removes no one
                 ids = tuple(parse_members(value))
                 self.note("remove-with-value", f"'remove members' with a value removed only "
                           f"the {len(ids)} listed member(s)")
-                changes.append(MemberChange("remove", ids))
+                if ids:
+                    changes.append(MemberChange("remove", ids))
             else:
                 changes.append(MemberChange("remove_all"))
             return
@@ -405,9 +398,3 @@ def _ids_from_filter(node: Filter) -> tuple[str, ...] | None:
         ids.append(item.value)
     return tuple(ids)
 
-
-def _identity(element: Any) -> Any:
-    """Two multi-valued values are the same value when their `value` is (or they are equal)."""
-    if isinstance(element, dict) and "value" in element:
-        return ("value", str(element["value"]).lower())
-    return ("whole", repr(element))

@@ -1,7 +1,8 @@
 """Outgoing resources (RFC 7643 §3.1, RFC 7644 §3.4.2.5): document + meta → JSON, projected.
 
-`returned` is enforced here and only here: `never` attributes (password) never leave,
-`always` attributes (id) survive any projection, `request` attributes need to be asked for.
+`Projection.selects` decides what a response carries: `never` attributes (password) never
+leave, `always` attributes (id) survive any projection, `request` attributes need to be
+asked for, and `attributes`/`excludedAttributes` (schema URNs included) trim the rest.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from doorpost.scim.schema import ResolvedPath, ResourceType, Schema
+from doorpost.scim.schema import Attribute, ResolvedPath, ResourceType, Schema
 from doorpost.scim.values import format_datetime
 
 
@@ -30,35 +31,81 @@ class Meta:
 
 @dataclass(frozen=True)
 class Projection:
-    """`attributes` / `excludedAttributes` of a request, bound to the schema."""
+    """`attributes` / `excludedAttributes` of a request, bound to the schema.
+
+    `selects` is the one projection rule (RFC 7644 §3.4.2.5, §3.9); everything that trims a
+    response (the document, the relations the store reads, their sub-attributes) asks it.
+    """
 
     attributes: tuple[ResolvedPath | Schema, ...] = ()
     excluded: tuple[ResolvedPath | Schema, ...] = ()
+    only: bool = False  # `attributes` was given: only what it names (unknown names: nothing)
 
     @classmethod
     def parse(cls, rt: ResourceType, attributes: Any, excluded: Any) -> Projection:
-        return cls(_bind_list(rt, attributes), _bind_list(rt, excluded))
+        named = _bind_list(rt, attributes)
+        return cls(named, _bind_list(rt, excluded), bool(named) or bool(_names_in(attributes)))
+
+    @property
+    def trims(self) -> bool:
+        return bool(self.only or self.excluded)
+
+    def selects(self, schema: Schema, attr: Attribute, sub: Attribute | None = None) -> bool:
+        """Is `attr` (of `schema`; common attributes count as the core schema's), or its
+        sub-attribute `sub`, in the response?
+
+        - `returned: never` is never returned, `returned: always` always is;
+        - with `attributes`, only what is named: a schema URN names all of that schema's
+          attributes (and only that schema's), `emails` names all of emails, `emails.value`
+          names emails with only its `value`;
+        - else everything `returned: default`, less what `excludedAttributes` names the same
+          way (excluding `emails.value` keeps the rest of emails).
+        """
+        returned = {attr.returned, sub.returned if sub is not None else "default"}
+        if "never" in returned:
+            return False
+        if "always" in returned:
+            return True
+        if self.only:
+            return any(_names(p, schema, attr, sub, including=True) for p in self.attributes)
+        if "request" in returned:
+            return False
+        return not any(_names(p, schema, attr, sub, including=False) for p in self.excluded)
 
     def wants(self, rt: ResourceType, name: str) -> bool:
         """Will attribute `name` of the core schema appear? (Lets the store skip relations.)"""
         attr = rt.core.attribute(name)
-        if attr is None or attr.returned == "never":
-            return False
-        if self.attributes:
-            return any(isinstance(p, ResolvedPath) and p.attr is attr for p in self.attributes)
-        return not any(isinstance(p, ResolvedPath) and p.attr is attr and p.sub is None
-                       for p in self.excluded)
+        return attr is not None and self.selects(rt.core, attr)
+
+
+def _names(p: ResolvedPath | Schema, schema: Schema, attr: Attribute, sub: Attribute | None,
+           *, including: bool) -> bool:
+    """Does the projection item `p` name `attr` (or `attr.sub`)?
+
+    Asked for `attributes` (`including`), a path to one sub-attribute names its parent too
+    (the parent is returned, trimmed to that sub); asked for `excludedAttributes`, only a
+    path to the attribute itself, or to exactly `sub`, names it."""
+    if isinstance(p, Schema):
+        return p is schema
+    if p.schema is not schema or p.attr is not attr:
+        return False
+    if p.sub is None:
+        return True
+    if sub is None:
+        return including
+    return p.sub is sub
+
+
+def _names_in(raw: Any) -> list[str]:
+    if raw is None or raw == "":
+        return []
+    names = raw if isinstance(raw, list) else str(raw).split(",")
+    return [n for n in (str(name).strip() for name in names) if n]
 
 
 def _bind_list(rt: ResourceType, raw: Any) -> tuple[ResolvedPath | Schema, ...]:
-    if raw is None or raw == "":
-        return ()
-    names = raw if isinstance(raw, list) else str(raw).split(",")
     bound: list[ResolvedPath | Schema] = []
-    for name in names:
-        name = str(name).strip()
-        if not name:
-            continue
+    for name in _names_in(raw):
         schema = rt.schema_for(name)
         if schema is not None:
             bound.append(schema)
@@ -98,7 +145,7 @@ def render(rt: ResourceType, doc: dict[str, Any], meta: Meta, base_url: str,
         "location": location,
         "version": meta.etag,
     }
-    if projection is not None and (projection.attributes or projection.excluded):
+    if projection is not None and projection.trims:
         out = _project(rt, out, projection)
     return out
 
@@ -106,77 +153,48 @@ def render(rt: ResourceType, doc: dict[str, Any], meta: Meta, base_url: str,
 def project_relation(rt: ResourceType, projection: Projection, name: str,
                      values: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Apply a projection's sub-attribute selection (`members.value`) to relation values."""
-    if not (projection.attributes or projection.excluded):
+    attr = rt.core.attribute(name)
+    if not projection.trims or attr is None:
         return values
-    trimmed = _project_sub(projection, rt.core, name, values)
-    return list(trimmed) if isinstance(trimmed, list) else values
+    return list(_project_value(projection, rt.core, attr, values))
 
 
 def _project(rt: ResourceType, full: dict[str, Any], projection: Projection) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in full.items():
-        if key in ("schemas", "id"):
+        if key == "schemas":
             out[key] = value
             continue
         schema = rt.schema_for(key) if key.startswith("urn:") else None
         if schema is not None:
-            kept = {k: v for k, v in value.items()
-                    if _keep(rt, projection, schema, k, True)}
-            kept = {k: _project_sub(projection, schema, k, v) for k, v in kept.items()}
+            kept = {k: _project_value(projection, schema, a, v) for k, v in value.items()
+                    if (a := schema.attribute(k)) is not None and projection.selects(schema, a)}
+            kept = {k: v for k, v in kept.items() if v not in ({}, [])}
             if kept:
                 out[key] = kept
             continue
-        owner = rt.core if rt.core.attribute(key) else rt.common
-        if owner is None or not _keep(rt, projection, owner, key, False):
+        attr = rt.core.attribute(key) or (rt.common.attribute(key) if rt.common else None)
+        if attr is None or not projection.selects(rt.core, attr):
             continue
-        out[key] = _project_sub(projection, owner, key, value)
+        projected = _project_value(projection, rt.core, attr, value)
+        if projected not in ({}, []):
+            out[key] = projected
+    out["schemas"] = [s for s in out["schemas"] if s == rt.core.id or s in out]
     return out
 
 
-def _matches(p: ResolvedPath | Schema, schema: Schema, name: str) -> bool:
-    if isinstance(p, Schema):
-        return p is schema
-    owner_ok = p.schema is schema or (schema.id.endswith(":common") and not p.extension)
-    return owner_ok and p.attr.name == name
-
-
-def _keep(rt: ResourceType, projection: Projection, schema: Schema, name: str,
-          extension: bool) -> bool:
-    attr = schema.attribute(name)
-    if attr is None:
-        return False
-    if attr.returned == "always":
-        return True
-    if projection.attributes:
-        return any(_matches(p, schema, name) for p in projection.attributes)
-    if attr.returned == "request":
-        return False
-    for p in projection.excluded:
-        if isinstance(p, Schema) and p is schema and extension:
-            return False
-        if isinstance(p, ResolvedPath) and _matches(p, schema, name) and p.sub is None:
-            return False
-    return True
-
-
-def _project_sub(projection: Projection, schema: Schema, name: str, value: Any) -> Any:
-    """Keep only requested / drop excluded sub-attributes of a complex attribute."""
-    subs_wanted = {p.sub.name for p in projection.attributes
-                   if isinstance(p, ResolvedPath) and _matches(p, schema, name) and p.sub}
-    whole = any(isinstance(p, Schema) or (_matches(p, schema, name) and p.sub is None)
-                for p in projection.attributes)
-    subs_excluded = {p.sub.name for p in projection.excluded
-                     if isinstance(p, ResolvedPath) and _matches(p, schema, name) and p.sub}
+def _project_value(projection: Projection, schema: Schema, attr: Attribute, value: Any) -> Any:
+    """A complex value (or each value of a multi-valued one) trimmed to the selected
+    sub-attributes; elements left empty are dropped."""
+    if not attr.is_complex:
+        return value
 
     def trim(item: Any) -> Any:
         if not isinstance(item, dict):
             return item
-        keep = {k: v for k, v in item.items()
-                if (whole or not subs_wanted or k in subs_wanted) and k not in subs_excluded}
-        return keep
+        return {k: v for k, v in item.items()
+                if (sub := attr.sub(k)) is not None and projection.selects(schema, attr, sub)}
 
-    if not subs_wanted and not subs_excluded:
-        return value
     if isinstance(value, list):
         return [t for t in (trim(v) for v in value) if t]
     return trim(value)

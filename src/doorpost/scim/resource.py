@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from doorpost.scim.errors import InvalidSyntax, InvalidValue
+from doorpost.scim.multivalued import deduplicated
 from doorpost.scim.schema import (
     BINARY,
     BOOLEAN,
@@ -139,7 +140,7 @@ def coerce_value(attr: Attribute, value: Any, where: str) -> Any:
         if not isinstance(value, list):
             raise InvalidValue(f"'{where}' is multi-valued: send a JSON array.")
         items = [coerce_single(attr, v, where) for v in value]
-        items = [i for i in items if i is not None]
+        items = deduplicated(attr, [i for i in items if i is not None])
         if attr.is_complex:
             primaries = sum(1 for i in items if i.get("primary") is True)
             if primaries > 1:

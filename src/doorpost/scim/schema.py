@@ -57,6 +57,12 @@ class Attribute:
         """Types compared as strings in filters (RFC 7644 §3.4.2.2)."""
         return self.type in (STRING, REFERENCE, BINARY, DATETIME)
 
+    @property
+    def folds(self) -> bool:
+        """Compared ignoring case (`text.fold`): strings and references that are not
+        caseExact. Binary values and dateTimes are never folded."""
+        return self.type in (STRING, REFERENCE) and not self.case_exact
+
     def to_scim(self) -> dict[str, Any]:
         """The `/Schemas` representation of this attribute."""
         out: dict[str, Any] = {

@@ -22,6 +22,15 @@ from doorpost.store.doors import Door, DoorStore
 from doorpost.store.orgs import Organization, OrgStore
 
 
+def opens_doors(active: object) -> bool:
+    """THE rule: only a user whose `active` is, positively, `true` may open a door.
+
+    `false` (deactivated by the identity provider) and unassigned (a client removed
+    `active`) both keep every door shut, and so does anything unreadable: the decision
+    fails closed. Every place that shows or decides access asks this function."""
+    return active is True
+
+
 @dataclass(frozen=True)
 class Decision:
     allowed: bool
@@ -71,11 +80,13 @@ class Doors:
             found = store.by_id_or_name(door)
             if found is None:
                 raise NotFoundError(f"No door '{door}' in '{slug}'.")
-            active, groups = store.granting_groups(user_id, found.id)
-        if active is None:
+            user = store.granting_groups(user_id, found.id)
+        if user is None:
             return Decision(False, "no such user in this organization")
-        if not active:
-            return Decision(False, "deactivated by the identity provider (active: false)")
+        active, groups = user
+        if not opens_doors(active):
+            return Decision(False, "deactivated by the identity provider (active: false)"
+                            if active is False else "not active (active is unassigned)")
         if not groups:
             return Decision(False, f"no group of this user opens '{found.name}'")
         return Decision(True, f"member of {', '.join(groups)}")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from doorpost.scim.errors import Unauthorized
 from doorpost.service import tokens
+from doorpost.service.organizations import scim_serves
 from doorpost.store.database import Database
 from doorpost.store.directory import now_us
 from doorpost.store.orgs import Organization, OrgStore
@@ -40,8 +41,8 @@ def authenticate(db: Database, authorization: str | None) -> Caller:
     record, stored, org = found
     if not tokens.same_digest(stored, digest) or not record.active:
         raise Unauthorized("Missing or invalid bearer token.")
-    if not org.scim_enabled:
-        raise Unauthorized("SCIM is disabled for this organization.")
+    if not scim_serves(org):
+        raise Unauthorized("SCIM is not available for this organization.")
     now = now_us()
     if record.last_used_us is None or now - record.last_used_us > LAST_USED_RESOLUTION_US:
         with db.write() as conn:

@@ -20,6 +20,7 @@ from doorpost.scim.resource import parse_resource
 from doorpost.service.errors import NotFoundError
 from doorpost.service.scim import prepare_document
 from doorpost.store.database import Database
+from doorpost.scim.text import fold
 from doorpost.store.directory import Directory, now_us
 from doorpost.store.orgs import OrgStore
 
@@ -67,7 +68,7 @@ def _write(db: Database, org_id: int, batch: list[tuple[int, str, dict[str, obje
     seen: set[str] = set()
     rows = []
     for number, id_, doc in batch:
-        name = str(doc["userName"]).lower()
+        name = fold(str(doc["userName"]))
         if name in seen:
             report.errors.append((number, f"userName '{doc['userName']}' appears twice in "
                                           "the file"))

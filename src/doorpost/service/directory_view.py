@@ -15,6 +15,7 @@ from doorpost.scim.definitions import GROUP_TYPE, USER_TYPE
 from doorpost.scim.filter import parse_filter
 from doorpost.scim.listing import ListQuery
 from doorpost.scim.render import Projection
+from doorpost.service.access import opens_doors
 from doorpost.store import tables as t
 from doorpost.store.activity import ActivityRow, ActivityStore
 from doorpost.store.database import Database
@@ -34,7 +35,8 @@ class Member:
 
     @property
     def active(self) -> bool:
-        return self.stored.doc.get("active", True) is not False
+        """May this person open doors? The access decision's own rule."""
+        return opens_doors(self.stored.doc.get("active"))
 
     @property
     def email(self) -> str:
@@ -80,9 +82,9 @@ class DirectoryView:
             parts.append(f"(userName co {q} or displayName co {q} or emails.value co {q} "
                          f"or name.formatted co {q})")
         if status == "active":
-            parts.append("not (active eq false)")
+            parts.append("active eq true")  # `opens_doors`: only true is active
         elif status == "suspended":
-            parts.append("active eq false")
+            parts.append("not (active eq true)")
         with self.db.read() as conn:
             directory = Directory(conn, org_id, self.db.backend)
             total, items = directory.page(USER_TYPE, _query(" and ".join(parts), USER_TYPE,

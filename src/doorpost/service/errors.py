@@ -9,3 +9,7 @@ class AdminError(Exception):
 
 class NotFoundError(AdminError):
     """The organization or token named does not exist."""
+
+
+class NotPermittedError(AdminError):
+    """The organization's license or setup does not allow this (the console answers 403)."""

@@ -1,7 +1,8 @@
 """Organizations and their SCIM setup: the owner's flow, shared by CLI and console.
 
 SCIM can be enabled only for an organization with the Organization license and SSO
-configured. Disabling SCIM stops every token at once and deletes no data. An organization
+configured, and it answers only while all three hold (`scim_serves`): revoking the license
+or SSO stops it on the next request, as disabling does. Neither deletes any data. An organization
 has at most two active tokens, so an owner can rotate without a gap: create the new one,
 switch the identity provider over, revoke the old one.
 """
@@ -13,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 
 from doorpost.service import tokens
-from doorpost.service.errors import AdminError, NotFoundError
+from doorpost.service.errors import AdminError, NotFoundError, NotPermittedError
 from doorpost.store.database import Database
 from doorpost.store.directory import now_us
 from doorpost.store.orgs import Organization, OrgStore, TokenRecord
@@ -28,6 +29,23 @@ class IssuedToken:
 
     record: TokenRecord
     token: str
+
+
+def scim_prerequisites_missing(org: Organization) -> list[str]:
+    """What the organization lacks to use SCIM at all: the one rule, asked when SCIM is
+    enabled, on every SCIM request (so revoking the license or SSO stops SCIM on the next
+    request, deleting nothing) and by the console and CLI to say why."""
+    missing = []
+    if not org.licensed:
+        missing.append("the Organization license")
+    if not org.sso_configured:
+        missing.append("SSO set up")
+    return missing
+
+
+def scim_serves(org: Organization) -> bool:
+    """Does SCIM answer for this organization now? Enabled, and nothing missing."""
+    return org.scim_enabled and not scim_prerequisites_missing(org)
 
 
 def slugify(name: str) -> str:
@@ -77,11 +95,7 @@ class Organizations:
 
     def enable_scim(self, slug: str) -> Organization:
         org = self.get(slug)
-        missing = []
-        if not org.licensed:
-            missing.append("the Organization license")
-        if not org.sso_configured:
-            missing.append("SSO set up")
+        missing = scim_prerequisites_missing(org)
         if missing:
             raise AdminError(f"SCIM cannot be enabled for '{slug}': it needs "
                              f"{' and '.join(missing)}.")
@@ -109,6 +123,8 @@ class Organizations:
             org = store.by_slug(slug)
             if org is None:
                 raise NotFoundError(f"No organization with slug '{slug}'.")
+            if not org.licensed:
+                raise NotPermittedError("SCIM needs the Organization license.")
             active = store.tokens(org.id, active_only=True)
             if len(active) >= MAX_ACTIVE_TOKENS:
                 raise AdminError(f"'{slug}' already has {MAX_ACTIVE_TOKENS} active tokens; "

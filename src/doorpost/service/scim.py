@@ -7,12 +7,14 @@ does the protocol work (validation, PATCH, rendering); the `Directory` does the 
 
 from __future__ import annotations
 
-import dataclasses
+import functools
 import itertools
+import random
+import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping, TypeVar
 
 import orjson
 
@@ -20,7 +22,14 @@ from doorpost.scim import cursor as cursors
 from doorpost.scim.definitions import GROUP_TYPE, USER_TYPE
 from doorpost.scim.dialects import RFC, Reading
 from doorpost.scim.discovery import Limits
-from doorpost.scim.errors import InvalidFilter, NotFound, PreconditionFailed, ScimError
+from doorpost.scim.errors import (
+    InvalidFilter,
+    InvalidValue,
+    NotFound,
+    PreconditionFailed,
+    ScimError,
+    Unavailable,
+)
 from doorpost.scim.listing import ListQuery, list_head, parse_list_query
 from doorpost.scim.notes import Note
 from doorpost.scim.patch import MemberChange, apply_patch, parse_patch_request
@@ -30,7 +39,7 @@ from doorpost.scim.schema import ResourceType
 from doorpost.service.auth import Caller
 from doorpost.service import streaming
 from doorpost.service.passwords import hash_password
-from doorpost.store.database import Database
+from doorpost.store.database import Database, TransientConflict
 from doorpost.store.directory import Directory, Stored, now_us
 
 
@@ -57,7 +66,7 @@ def _opened(producer: Iterator[Outcome | bytes]) -> Outcome:
     first = next(producer, None)
     second = next(producer, None) if first is not None else None
     if second is None:
-        outcome.raw = first if isinstance(first, bytes) else b""
+        outcome.raw = first if isinstance(first, bytes) else None
         return outcome
     rest = (chunk for chunk in producer if isinstance(chunk, bytes))
     outcome.stream = itertools.chain([first, second], rest)  # type: ignore[list-item]
@@ -66,15 +75,28 @@ def _opened(producer: Iterator[Outcome | bytes]) -> Outcome:
 
 def _check_if_match(if_match: str | None, meta: Meta) -> None:
     """RFC 7644 §3.14: a stale version answers 412 and nothing is written."""
-    if if_match is None:
-        return
-    wanted = {v.strip() for v in if_match.split(",")}
-    if "*" in wanted:
-        return
-    current = meta.etag
-    bare = current[2:] if current.startswith("W/") else current
-    if current not in wanted and bare not in wanted:
-        raise PreconditionFailed(f"The resource has changed: its version is {current}.")
+    if if_match is not None and not _etag_matches(if_match, meta):
+        raise PreconditionFailed(f"The resource has changed: its version is {meta.etag}.")
+
+
+WRITE_ATTEMPTS = 3
+T = TypeVar("T")
+
+
+def _retried(write: Callable[..., T]) -> Callable[..., T]:
+    """Run a write use case again when the database rolled it back to break a deadlock
+    (a group change touches its members while a member's rename touches its groups): the
+    transaction wrote nothing, so the same request can simply run again. If it keeps
+    losing, the client gets a 503 with Retry-After, never a 500."""
+    @functools.wraps(write)
+    def run(*args: Any, **kwargs: Any) -> T:
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                return write(*args, **kwargs)
+            except TransientConflict:
+                time.sleep(0.005 * (attempt + 1) + random.random() * 0.005)
+        raise Unavailable("The resource is being changed by another request; try again.")
+    return run
 
 
 class ScimService:
@@ -102,6 +124,7 @@ class ScimService:
         return Directory(conn, caller.org.id, self.db.backend)
 
     # -- use cases -------------------------------------------------------------------
+    @_retried
     def create(self, caller: Caller, rt: ResourceType, body: Any, base_url: str,
                dialect: Reading | None = None) -> Outcome:
         dialect = dialect or Reading(RFC)
@@ -112,9 +135,11 @@ class ScimService:
         new_id = str(uuid.uuid4())
         with self.db.write() as conn:
             directory = self._directory(conn, caller)
-            meta = directory.insert(rt, new_id, doc, now_us())
+            at = now_us()
+            meta = directory.insert(rt, new_id, doc, at)
             if rt is GROUP_TYPE and parsed.members:
-                directory.apply_member_changes(new_id, [MemberChange("add", tuple(parsed.members))])
+                directory.apply_member_changes(
+                    new_id, [MemberChange("add", tuple(parsed.members))], at)
             stored = Stored(doc, meta)
             out = self._render_one(directory, rt, stored, Projection(), base_url)
         result = self._single(201, rt, out, meta, base_url, notes)
@@ -123,17 +148,20 @@ class ScimService:
         return result
 
     def get(self, caller: Caller, rt: ResourceType, id_: str, params: Mapping[str, Any],
-            base_url: str) -> Outcome:
+            base_url: str, if_none_match: str | None = None) -> Outcome:
         projection = _projection(rt, params)
-        return _opened(self._get(caller, rt, id_, projection, base_url))
+        return _opened(self._get(caller, rt, id_, projection, base_url, if_none_match))
 
     def _get(self, caller: Caller, rt: ResourceType, id_: str, projection: Projection,
-             base_url: str) -> Iterator[Outcome | bytes]:
+             base_url: str, if_none_match: str | None) -> Iterator[Outcome | bytes]:
         with self.db.read() as conn:
             directory = self._directory(conn, caller)
             stored = directory.get(rt, id_)
             if stored is None:
                 raise NotFound(f"{rt.name} '{id_}' not found.")
+            if _etag_matches(if_none_match, stored.meta):  # RFC 7232 §3.2, RFC 7644 §3.14
+                yield Outcome(304, {"ETag": stored.meta.etag}, stored.meta.id)
+                return
             yield self._single(200, rt, None, stored.meta, base_url, [])
             yield from streaming.buffered(
                 self._pieces(directory, rt, [stored], projection, base_url)[0])
@@ -146,8 +174,9 @@ class ScimService:
             def group(stored: Stored) -> Iterator[bytes]:
                 out = render(rt, stored.doc, stored.meta, base_url, {"members": []}, projection)
                 batches = (project_relation(rt, projection, "members", [
-                    {"value": u, "$ref": f"{base_url}/Users/{u}", "type": "User"} for u in ids])
-                    for ids in directory.iter_members(stored.meta.id))
+                    {"value": u, "$ref": f"{base_url}/Users/{u}", "type": "User",
+                     "display": display} for u, display in rows])
+                    for rows in directory.iter_members(stored.meta.id))
                 return streaming.with_relation(out, "members", batches)
             return [group(s) for s in items]
         relations = self._user_groups(directory, rt, items, projection, base_url)
@@ -168,6 +197,7 @@ class ScimService:
         return [{"groups": [{"value": g, "$ref": f"{base_url}/Groups/{g}", "display": label,
                              "type": "direct"} for g, label in groups[i]]} for i in ids]
 
+    @_retried
     def replace(self, caller: Caller, rt: ResourceType, id_: str, body: Any,
                 if_match: str | None, base_url: str, dialect: Reading | None = None) -> Outcome:
         """PUT (RFC 7644 §3.5.1): never creates; omitted readWrite attributes are cleared."""
@@ -179,22 +209,23 @@ class ScimService:
         with self.db.write() as conn:
             directory = self._directory(conn, caller)
             current = _locked(directory, rt, id_, if_match)
-            if "password" not in doc and "password" in current.doc:
-                doc["password"] = current.doc["password"]  # writeOnly: clients cannot echo it
+            notes += kept_on_put(rt, current.doc, doc)
             changed = 0
             delta: list[MemberChange] = []
+            at = now_us()
             if rt is GROUP_TYPE:
                 if parsed.members is None:
                     notes.append(Note("put-without-members", "PUT omitted 'members': the group "
                                       "now has no members (RFC 7644 §3.5.1)"))
                 delta = _member_delta(directory, id_, parsed.members or [])
-                changed = directory.apply_member_changes(id_, delta)
-            meta = _save(directory, rt, current, doc, changed)
+                changed = directory.apply_member_changes(id_, delta, at)
+            meta = _save(directory, rt, current, doc, changed, at)
             out = self._render_one(directory, rt, Stored(doc, meta), Projection(), base_url)
         result = self._single(200, rt, out, meta, base_url, notes)
         result.changes = changes_between(current.doc, doc, delta)
         return result
 
+    @_retried
     def patch(self, caller: Caller, rt: ResourceType, id_: str, body: Any, if_match: str | None,
               params: Mapping[str, Any], base_url: str, dialect: Reading | None = None) -> Outcome:
         """PATCH (RFC 7644 §3.5.2): atomic; a no-op keeps version and lastModified."""
@@ -205,12 +236,14 @@ class ScimService:
         with self.db.write() as conn:
             directory = self._directory(conn, caller)
             current = _locked(directory, rt, id_, if_match)
-            result = apply_patch(current.doc, ops, rt, dialect.policy, resource_id=id_)
+            secret = StoredPassword.take(current.doc)
+            result = apply_patch(secret.working, ops, rt, dialect.policy, resource_id=id_)
             notes += result.notes
-            doc = self._prepare(rt, result.doc)
-            changed = directory.apply_member_changes(id_, result.member_changes)
-            meta = _save(directory, rt, current, doc, changed)
-            wants_body = rt is USER_TYPE or bool(projection.attributes)
+            doc = secret.restore(result.doc)
+            at = now_us()
+            changed = directory.apply_member_changes(id_, result.member_changes, at)
+            meta = _save(directory, rt, current, doc, changed, at)
+            wants_body = rt is USER_TYPE or projection.only
             out = (self._render_one(directory, rt, Stored(doc, meta), projection, base_url)
                    if wants_body else None)
         changes = changes_between(current.doc, doc, result.member_changes) \
@@ -221,11 +254,12 @@ class ScimService:
         outcome.changes = changes
         return outcome
 
+    @_retried
     def delete(self, caller: Caller, rt: ResourceType, id_: str, if_match: str | None) -> Outcome:
         with self.db.write() as conn:
             directory = self._directory(conn, caller)
             current = _locked(directory, rt, id_, if_match)
-            directory.delete(rt, id_)
+            directory.delete(rt, id_, now_us())
         return Outcome(204, {}, id_, changes=changes_between(current.doc, None, []))
 
     def list_resources(self, caller: Caller, rt: ResourceType, params: Mapping[str, Any], base_url: str,
@@ -281,18 +315,27 @@ class ScimService:
 
     def search_all(self, caller: Caller, params: Mapping[str, Any], base_url: str,
                    dialect: Reading | None = None) -> Outcome:
-        """`POST /.search` at the root (RFC 7644 §3.4.3): Users, then Groups, paged as one list.
+        """`POST /.search` at the root (RFC 7644 §3.4.3): Users and Groups as one list.
 
         A filter that names an attribute only one type has matches nothing of the other type;
-        a filter neither type understands is an error.
+        so does `sortBy`: the type without the attribute has no value to sort by (last when
+        ascending, first when descending). What neither type understands is an error.
+        Cursors (RFC 9865) page one resource type; at the root they are refused.
         """
         dialect = dialect or Reading(RFC)
+        lowered = {k.lower(): v for k, v in params.items()}
+        if "cursor" in lowered:
+            raise InvalidValue("Cursor pagination (RFC 9865) is offered on /Users and /Groups; "
+                               "the root /.search pages with startIndex and count.")
+        sort_text = lowered.get("sortby")
         queries: list[tuple[ResourceType, ListQuery]] = []
         error: ScimError | None = None
         notes: list[Note] = []
         for rt in (USER_TYPE, GROUP_TYPE):
+            rt_params, rt_notes = dialect.normalize_query(dict(params), rt)
+            if isinstance(sort_text, str) and rt.resolve(sort_text.strip()) is None:
+                rt_params = {k: v for k, v in rt_params.items() if k.lower() != "sortby"}
             try:
-                rt_params, rt_notes = dialect.normalize_query(dict(params), rt)
                 queries.append((rt, parse_list_query(
                     rt_params, rt, default_count=self.limits.default_page_size,
                     max_count=self.limits.max_page_size)))
@@ -302,25 +345,30 @@ class ScimService:
         if not queries:
             assert error is not None
             raise error
-        start, count = queries[0][1].start_index, queries[0][1].count
-        return _opened(self._search_page(caller, queries, start, count, base_url, notes))
+        if sort_text not in (None, "") and all(q.sort_by is None for _, q in queries):
+            raise InvalidValue(f"Cannot sort by unknown attribute '{sort_text}'.")
+        first = queries[0][1]
+        return _opened(self._search_page(caller, queries, first, base_url, notes,
+                                         sort_text not in (None, "")))
 
     def _search_page(self, caller: Caller, queries: list[tuple[ResourceType, ListQuery]],
-                     start: int, count: int, base_url: str, notes: list[Note]
+                     first: ListQuery, base_url: str, notes: list[Note], sorted_: bool
                      ) -> Iterator[Outcome | bytes]:
         with self.db.read() as conn:
             directory = self._directory(conn, caller)
-            pieces: list[Iterator[bytes]] = []
-            total = 0
-            for rt, query in queries:
-                offset = max(0, start - 1 - total)
-                room = count - len(pieces)
-                page = dataclasses.replace(query, start_index=offset + 1, count=room)
-                found, items = directory.page(rt, page)
-                pieces += self._pieces(directory, rt, items, query.projection, base_url)
-                total += found
+            total, found = directory.search_page(queries, first.start_index, first.count,
+                                                 sorted_, first.descending)
+            slots: list[Iterator[bytes] | None] = [None] * len(found)
+            for rt, query in queries:  # rendered per type, kept in the page's order
+                mine = [i for i, (t, _) in enumerate(found) if t is rt]
+                rendered = self._pieces(directory, rt, [found[i][1] for i in mine],
+                                        query.projection, base_url)
+                for i, piece in zip(mine, rendered):
+                    slots[i] = piece
+            ordered = [p for p in slots if p is not None]
             yield Outcome(200, notes=notes)
-            yield from streaming.list_body(list_head(total, start, len(pieces)), pieces)
+            yield from streaming.list_body(list_head(total, first.start_index, len(ordered)),
+                                           ordered)
 
 
 def changes_between(before: dict[str, Any] | None, after: dict[str, Any] | None,
@@ -345,15 +393,76 @@ def changes_between(before: dict[str, Any] | None, after: dict[str, Any] | None,
 
 def prepare_document(rt: ResourceType, doc: dict[str, Any], *, creating: bool = False
                      ) -> dict[str, Any]:
-    """Before a user is stored: the password kept only as a digest; and, at creation only,
-    `active: true` when the client did not say (a server default, RFC 7643 §2.2), stored and
-    returned like any value. Later a client may remove `active`; unassigned is not false."""
+    """A POST or PUT body's document before it is stored: the password it carries is
+    cleartext from the client (whatever it looks like) and is kept only as a digest; and,
+    at creation only, `active: true` when the client did not say (a server default,
+    RFC 7643 §2.2), stored and returned like any value."""
     if rt is USER_TYPE:
         if isinstance(doc.get("password"), str):
             doc["password"] = hash_password(doc["password"])
         if creating:
             doc.setdefault("active", True)
     return doc
+
+
+def kept_on_put(rt: ResourceType, current: dict[str, Any], doc: dict[str, Any]) -> list[Note]:
+    """What a PUT that omits them keeps (RFC 7644 §3.5.1 lets the server assign values to
+    omitted attributes): the password digest (writeOnly: a client cannot echo it) and
+    `active`, so a replace can neither deactivate nor reactivate anyone by omission."""
+    notes: list[Note] = []
+    if rt is not USER_TYPE:
+        return notes
+    if "password" not in doc and "password" in current:
+        doc["password"] = current["password"]
+    if "active" not in doc and "active" in current:
+        doc["active"] = current["active"]
+        notes.append(Note("put-keeps-active", f"PUT omitted 'active': kept the stored "
+                          f"value ({str(current['active']).lower()})"))
+    return notes
+
+
+@dataclass
+class StoredPassword:
+    """Keeps a stored password digest out of the PATCH engine's reach.
+
+    The engine sees an unguessable placeholder in its place. Afterwards the placeholder
+    means "unchanged" (the digest goes back), no password means it was removed, and any
+    other value can only have come from the request: cleartext, hashed now. So a password
+    is hashed because of where it came from, never because of what it looks like."""
+
+    working: dict[str, Any]
+    placeholder: str | None
+    digest: Any = None
+
+    @classmethod
+    def take(cls, doc: dict[str, Any]) -> StoredPassword:
+        working = dict(doc)
+        if "password" not in working:
+            return cls(working, None)
+        placeholder = secrets.token_urlsafe(32)
+        digest = working["password"]
+        working["password"] = placeholder
+        return cls(working, placeholder, digest)
+
+    def restore(self, doc: dict[str, Any]) -> dict[str, Any]:
+        value = doc.get("password")
+        if value is None:
+            return doc
+        if self.placeholder is not None and value == self.placeholder:
+            doc["password"] = self.digest
+        elif isinstance(value, str):
+            doc["password"] = hash_password(value)
+        return doc
+
+
+def _etag_matches(header: str | None, meta: Meta) -> bool:
+    """Does an If-Match / If-None-Match list name the current version (weakly, or `*`)?"""
+    if header is None:
+        return False
+    wanted = {v.strip() for v in header.split(",")}
+    current = meta.etag
+    bare = current[2:] if current.startswith("W/") else current
+    return "*" in wanted or current in wanted or bare in wanted
 
 
 def _locked(directory: Directory, rt: ResourceType, id_: str, if_match: str | None) -> Stored:
@@ -366,13 +475,13 @@ def _locked(directory: Directory, rt: ResourceType, id_: str, if_match: str | No
 
 
 def _save(directory: Directory, rt: ResourceType, current: Stored, doc: dict[str, Any],
-          members_changed: int) -> Meta:
+          members_changed: int, at_us: int) -> Meta:
     """Write what changed: a new document, or only a version bump when just membership rows
     changed; nothing at all (same version, same lastModified) when nothing did."""
     if doc != current.doc:
-        return directory.update(rt, current, doc, now_us())
+        return directory.update(rt, current, doc, at_us)
     if members_changed:
-        return directory.touch(rt, current, now_us())
+        return directory.touch(rt, current, at_us)
     return current.meta
 
 

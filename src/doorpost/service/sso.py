@@ -16,7 +16,7 @@ import httpx
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
-from doorpost.service.errors import AdminError, NotFoundError
+from doorpost.service.errors import AdminError, NotFoundError, NotPermittedError
 from doorpost.store.database import Database
 from doorpost.store.directory import now_us
 from doorpost.store.orgs import OrgStore
@@ -115,8 +115,11 @@ class Sso:
         row = SsoConnection(org_id, url, xml, meta.entity_id, meta.sso_url, meta.certificate,
                             now_us())
         with self.db.write() as conn:
-            if OrgStore(conn).by_id(org_id) is None:
+            org = OrgStore(conn).by_id(org_id)
+            if org is None:
                 raise NotFoundError("No such organization.")
+            if not org.licensed:
+                raise NotPermittedError("SSO needs the Organization license.")
             OwnerStore(conn).save_sso(row)
             OrgStore(conn).set_flags(org_id, sso_configured=True)
         return row

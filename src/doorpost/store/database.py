@@ -11,7 +11,7 @@ import contextlib
 from typing import Iterator
 
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from doorpost.scim.errors import Uniqueness
 from doorpost.store.engine import make_engine
@@ -61,6 +61,10 @@ class Database:
                     raise Uniqueness("A unique attribute is already taken in this "
                                      "organization.") from exc
                 raise
+            except OperationalError as exc:
+                if _is_transient(exc):
+                    raise TransientConflict(str(exc.orig)) from exc
+                raise
 
     def ping(self) -> None:
         """Raise unless the database answers."""
@@ -69,6 +73,16 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class TransientConflict(Exception):
+    """Two transactions locked rows in opposite orders (PostgreSQL broke the deadlock by
+    rolling this one back) or could not be serialized: nothing was written, and running
+    the same unit of work again is safe."""
+
+
+def _is_transient(exc: OperationalError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) in ("40P01", "40001")
 
 
 def _is_unique_violation(exc: IntegrityError) -> bool:

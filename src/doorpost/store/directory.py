@@ -19,8 +19,11 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal,
+    null,
     select,
     tuple_,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -29,19 +32,16 @@ from doorpost.scim.errors import InvalidValue, Uniqueness
 from doorpost.scim.listing import ListQuery
 from doorpost.scim.patch import MemberChange
 from doorpost.scim.render import Meta
+from doorpost.scim.definitions import USER_TYPE as USER
 from doorpost.scim.schema import ResourceType
+from doorpost.scim.text import fold
+from doorpost.scim.values import folded_document, from_us
 from doorpost.store import tables as t
 from doorpost.store.filter_sql import FilterSql
-
-from datetime import datetime, timezone
 
 
 def now_us() -> int:
     return time.time_ns() // 1000
-
-
-def from_us(us: int) -> datetime:
-    return datetime.fromtimestamp(us / 1_000_000, tz=timezone.utc)
 
 
 @dataclass
@@ -107,10 +107,11 @@ class Directory:
         count = select(func.count()).select_from(table).where(*where)
         order = []
         if query.sort_by is not None:
-            operand = translate.operand(query.sort_by)
-            key = operand.expr if operand.kind != "text" or operand.case_exact \
-                else func.lower(operand.expr)
-            order.append(key.desc() if query.descending else key.asc())
+            # RFC 7644 §3.4.2.3: resources without a value sort last ascending, first
+            # descending, on both databases.
+            key = translate.sort_key(query.sort_by)
+            order.append(key.desc().nulls_first() if query.descending
+                         else key.asc().nulls_last())
         created: Any = table.c.created_us
         if query.filter is not None and translate.selective(query.filter):
             # `+ 0` hides the (org, created) index from the ORDER BY, so the planner cannot
@@ -130,6 +131,38 @@ class Directory:
         if query.count and len(rows) < query.count and (rows or query.start_index == 1):
             return query.start_index - 1 + len(rows), rows
         return self.conn.execute(count).scalar_one(), rows
+
+    def search_page(self, parts: Sequence[tuple[ResourceType, ListQuery]], start: int,
+                    count: int, sorted_by_key: bool, descending: bool
+                    ) -> tuple[int, list[tuple[ResourceType, Stored]]]:
+        """One page across resource types (the root `/.search`): every type's matches in one
+        ordered union, by the sort key when there is one (a type without the attribute has
+        no value: last ascending, first descending), then by type, creation and id."""
+        selects = []
+        total = 0
+        for rank, (rt, query) in enumerate(parts):
+            table = self._table(rt)
+            translate = FilterSql(rt, self.backend, self.org_id)
+            where = [table.c.org_id == self.org_id]
+            if query.filter is not None:
+                where.append(translate.where(query.filter))
+            key = translate.sort_key(query.sort_by) if query.sort_by is not None else null()
+            selects.append(select(literal(rank).label("rank"), table.c.id.label("id"),
+                                  table.c.created_us.label("created"), key.label("key"))
+                           .where(*where))
+            total += self.conn.execute(
+                select(func.count()).select_from(table).where(*where)).scalar_one()
+        both = union_all(*selects).subquery()
+        order: list[Any] = []
+        if sorted_by_key:
+            order.append(both.c.key.desc().nulls_first() if descending
+                         else both.c.key.asc().nulls_last())
+        order += [both.c.rank, both.c.created, both.c.id]
+        picked = self.conn.execute(select(both.c.rank, both.c.id).order_by(*order)
+                                   .limit(count).offset(start - 1)).all() if count else []
+        found = {(rank, s.meta.id): s for rank, (rt, _) in enumerate(parts)
+                 for s in self.get_many(rt, [i for r, i in picked if r == rank])}
+        return total, [(parts[r][0], found[(r, i)]) for r, i in picked if (r, i) in found]
 
     def keyset_page(self, rt: ResourceType, query: ListQuery, after: tuple[int, str] | None,
                     forward: bool, count: int) -> tuple[list[Stored], bool]:
@@ -181,25 +214,36 @@ class Directory:
             out[group_id].append(user_id)
         return out
 
-    def iter_members(self, group_id: str, batch: int = 2000) -> Iterator[list[str]]:
-        """A group's member ids in batches, each read by keyset on the primary key
-        (org, group, user): a 100,000-member group is never held in memory at once, and no
-        server-side cursor or long transaction is needed."""
-        m = t.memberships.c
+    def iter_members(self, group_id: str, batch: int = 2000
+                     ) -> Iterator[list[tuple[str, str]]]:
+        """A group's members as (user id, display) in batches, each read by keyset on the
+        primary key (org, group, user): a 100,000-member group is never held in memory at
+        once, and no server-side cursor or long transaction is needed. `display` is the
+        member's displayName (else userName), read with the row, so it cannot go stale."""
+        m, u = t.memberships.c, t.users.c
         last = ""
         while True:
-            ids = list(self.conn.execute(
-                select(m.user_id).where(m.org_id == self.org_id, m.group_id == group_id,
-                                        m.user_id > last)
-                .order_by(m.user_id).limit(batch)).scalars())
-            if not ids:
+            rows = [(r.user_id, r.display_name or r.user_name) for r in self.conn.execute(
+                select(m.user_id, u.display_name, u.user_name)
+                .join_from(t.memberships, t.users, and_(u.org_id == m.org_id,
+                                                        u.id == m.user_id))
+                .where(m.org_id == self.org_id, m.group_id == group_id, m.user_id > last)
+                .order_by(m.user_id).limit(batch))]
+            if not rows:
                 return
-            yield ids
-            if len(ids) < batch:
+            yield rows
+            if len(rows) < batch:
                 return
-            last = ids[-1]
+            last = rows[-1][0]
 
     # -- writes ------------------------------------------------------------------------
+    # A resource's version and lastModified follow its representation, and the
+    # representation includes the relations: a user's `groups` (with each group's name) and
+    # a group's `members` (with each member's display). So a write also touches the related
+    # resources whose representation it changes: the users added to or removed from a
+    # group, a renamed or deleted group's members, a renamed or deleted user's groups.
+    # Each of these is one statement over an index; only renaming or deleting a group
+    # costs in proportion to its size.
     def insert(self, rt: ResourceType, id_: str, doc: dict[str, Any], at_us: int) -> Meta:
         self._check_unique(rt, doc, None)
         table = self._table(rt)
@@ -214,24 +258,23 @@ class Directory:
         """Many new users at once (bulk import; validated by the caller). The unique index
         decides: a userName already taken is skipped, not an error. Returns the ids written."""
         rows = [{"org_id": self.org_id, "id": id_, "doc": doc, "version": 1,
-                 "created_us": at_us + i, "modified_us": at_us + i, **self._columns_user(doc)}
+                 "created_us": at_us + i, "modified_us": at_us + i,
+                 **self._columns(USER, doc)}
                 for i, (id_, doc) in enumerate(users)]
         dialect_insert = postgresql.insert if self.backend == "postgresql" else sqlite.insert
         stmt = (dialect_insert(t.users).values(rows)
                 .on_conflict_do_nothing(index_elements=["org_id", "user_name_ci"])
                 .returning(t.users.c.id))
         written = set(self.conn.execute(stmt).scalars())
-        emails = [{"org_id": self.org_id, "user_id": id_, "position": i,
-                   "type_ci": (item.get("type") or "").lower() or None,
-                   "value_ci": str(item["value"]).lower()}
-                  for id_, doc in users if id_ in written
-                  for i, item in enumerate(doc.get("emails") or []) if item.get("value")]
+        emails = [row for id_, doc in users if id_ in written
+                  for row in _email_rows(self.org_id, id_, doc)]
         if emails:
             self.conn.execute(insert(t.user_emails), emails)
         return written
 
     def update(self, rt: ResourceType, current: Stored, doc: dict[str, Any], at_us: int) -> Meta:
-        """Write a new document; bumps the version by one."""
+        """Write a new document; bumps the version by one, and touches the related resources
+        whose representation shows what changed (a group's name, a member's display)."""
         self._check_unique(rt, doc, current.meta.id)
         table = self._table(rt)
         version = current.meta.version + 1
@@ -240,6 +283,8 @@ class Directory:
         ).values(doc=doc, version=version, modified_us=at_us, **self._columns(rt, doc)))
         if rt.name == "User":
             self._write_emails(current.meta.id, doc, replace=True)
+        if any(current.doc.get(k) != doc.get(k) for k in _SHOWN_BY_RELATED[rt.name]):
+            self.touch_related(rt, current.meta.id, at_us)
         return Meta(current.meta.id, current.meta.created, from_us(at_us), version)
 
     def touch(self, rt: ResourceType, current: Stored, at_us: int) -> Meta:
@@ -251,8 +296,21 @@ class Directory:
         ).values(version=version, modified_us=at_us))
         return Meta(current.meta.id, current.meta.created, from_us(at_us), version)
 
-    def delete(self, rt: ResourceType, id_: str) -> bool:
+    def touch_related(self, rt: ResourceType, id_: str, at_us: int) -> int:
+        """Bump the version of every resource on the other side of `id_`'s memberships."""
+        m = t.memberships.c
+        own, other = (m.user_id, m.group_id) if rt.name == "User" else (m.group_id, m.user_id)
+        return self._touch(t.groups if rt.name == "User" else t.users,
+                           select(other).where(m.org_id == self.org_id, own == id_), at_us)
+
+    def _touch(self, table: Any, ids: Any, at_us: int) -> int:
+        return int(self.conn.execute(update(table).where(
+            table.c.org_id == self.org_id, table.c.id.in_(ids)
+        ).values(version=table.c.version + 1, modified_us=at_us)).rowcount)
+
+    def delete(self, rt: ResourceType, id_: str, at_us: int) -> bool:
         table = self._table(rt)
+        self.touch_related(rt, id_, at_us)  # their `members` / `groups` lose this resource
         # Children first: SQLite honours ON DELETE CASCADE only with foreign_keys=ON.
         if rt.name == "User":
             self.conn.execute(delete(t.user_emails).where(
@@ -267,30 +325,21 @@ class Directory:
         return bool(result.rowcount)
 
     @staticmethod
-    def _columns_user(doc: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "user_name": doc["userName"],
-            "user_name_ci": doc["userName"].lower(),
-            "external_id": doc.get("externalId"),
-            "display_name": doc.get("displayName"),
-            "active": doc.get("active"),
-        }
-
-    def _columns(self, rt: ResourceType, doc: dict[str, Any]) -> dict[str, Any]:
+    def _columns(rt: ResourceType, doc: dict[str, Any]) -> dict[str, Any]:
+        """The indexed columns and the folded document, derived from the document."""
+        folded = {"doc_ci": folded_document(doc, rt), "external_id": doc.get("externalId")}
         if rt.name == "User":
-            return self._columns_user(doc)
-        return {
-            "display_name": doc["displayName"],
-            "display_name_ci": doc["displayName"].lower(),
-            "external_id": doc.get("externalId"),
-        }
+            return {**folded, "user_name": doc["userName"], "user_name_ci": fold(doc["userName"]),
+                    "display_name": doc.get("displayName"), "active": doc.get("active")}
+        return {**folded, "display_name": doc["displayName"],
+                "display_name_ci": fold(doc["displayName"])}
 
     def _check_unique(self, rt: ResourceType, doc: dict[str, Any], own_id: str | None) -> None:
         """A clear 409 before the unique index would refuse the row (which stays the backstop)."""
         table = self._table(rt)
         column, attr = ((table.c.user_name_ci, "userName") if rt.name == "User"
                         else (table.c.display_name_ci, "displayName"))
-        q = select(table.c.id).where(table.c.org_id == self.org_id, column == doc[attr].lower())
+        q = select(table.c.id).where(table.c.org_id == self.org_id, column == fold(doc[attr]))
         found = self.conn.execute(q).scalar_one_or_none()
         if found is not None and found != own_id:
             raise Uniqueness(f"{attr} '{doc[attr]}' is already taken in this organization.")
@@ -299,12 +348,7 @@ class Directory:
         e = t.user_emails
         if replace:
             self.conn.execute(delete(e).where(e.c.org_id == self.org_id, e.c.user_id == user_id))
-        rows = [
-            {"org_id": self.org_id, "user_id": user_id, "position": i,
-             "type_ci": (item.get("type") or "").lower() or None,
-             "value_ci": str(item["value"]).lower()}
-            for i, item in enumerate(doc.get("emails") or []) if item.get("value")
-        ]
+        rows = _email_rows(self.org_id, user_id, doc)
         if rows:
             self.conn.execute(insert(e), rows)
 
@@ -319,8 +363,10 @@ class Directory:
                 select(u.id).where(u.org_id == self.org_id, u.id.in_(chunk))).scalars())
         return [i for i in wanted if i not in found]
 
-    def apply_member_changes(self, group_id: str, changes: Sequence[MemberChange]) -> int:
-        """Apply membership deltas in order; returns how many rows changed (0: nothing did)."""
+    def apply_member_changes(self, group_id: str, changes: Sequence[MemberChange],
+                             at_us: int) -> int:
+        """Apply membership deltas in order; returns how many rows changed (0: nothing did).
+        Each user whose membership changed is touched: their `groups` changed."""
         m = t.memberships
         changed = 0
         for change in changes:
@@ -329,24 +375,24 @@ class Directory:
                 if missing:
                     raise InvalidValue(f"No user with id '{missing[0]}' in this organization; "
                                        "members must be users of the same organization.")
-                changed += self._insert_members(group_id, change.ids)
-            elif change.kind == "remove":
-                for chunk in _chunks(list(change.ids), 500):
-                    changed += self.conn.execute(delete(m).where(
-                        m.c.org_id == self.org_id, m.c.group_id == group_id,
-                        m.c.user_id.in_(chunk))).rowcount
+                changed += self._insert_members(group_id, change.ids, at_us)
+                continue
+            conditions: list[Any] = []
+            if change.kind == "remove":
+                conditions = [m.c.user_id.in_(chunk) for chunk in _chunks(list(change.ids), 500)]
             elif change.kind == "remove_all":
-                changed += self.conn.execute(delete(m).where(
-                    m.c.org_id == self.org_id, m.c.group_id == group_id)).rowcount
+                conditions = [m.c.org_id == self.org_id]
             elif change.kind == "remove_where":
                 assert change.where is not None
                 from doorpost.store.member_filter import member_condition
-                cond = member_condition(change.where)
-                changed += self.conn.execute(delete(m).where(
-                    m.c.org_id == self.org_id, m.c.group_id == group_id, cond)).rowcount
+                conditions = [member_condition(change.where)]
+            for cond in conditions:
+                scope = and_(m.c.org_id == self.org_id, m.c.group_id == group_id, cond)
+                self._touch(t.users, select(m.c.user_id).where(scope), at_us)
+                changed += self.conn.execute(delete(m).where(scope)).rowcount
         return changed
 
-    def _insert_members(self, group_id: str, ids: Sequence[str]) -> int:
+    def _insert_members(self, group_id: str, ids: Sequence[str], at_us: int) -> int:
         rows = [{"org_id": self.org_id, "group_id": group_id, "user_id": i} for i in ids]
         if not rows:
             return 0
@@ -355,8 +401,24 @@ class Directory:
         for chunk in _chunks(rows, 500):
             stmt = (dialect_insert(t.memberships).values(chunk).on_conflict_do_nothing()
                     .returning(t.memberships.c.user_id))  # rowcount is unreliable here
-            total += len(self.conn.execute(stmt).fetchall())
+            added = list(self.conn.execute(stmt).scalars())
+            if added:
+                self._touch(t.users, added, at_us)
+            total += len(added)
         return total
+
+
+# What each resource type shows of itself in the other side's representation: a user's
+# display in a group's `members`, a group's name in a user's `groups`.
+_SHOWN_BY_RELATED = {"User": ("displayName", "userName"), "Group": ("displayName",)}
+
+
+def _email_rows(org_id: int, user_id: str, doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The `user_emails` index rows of a user: folded address and type, in list order."""
+    return [{"org_id": org_id, "user_id": user_id, "position": i,
+             "type_ci": fold(item["type"]) if item.get("type") else None,
+             "value_ci": fold(str(item["value"]))}
+            for i, item in enumerate(doc.get("emails") or []) if item.get("value")]
 
 
 def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:

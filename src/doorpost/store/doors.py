@@ -49,14 +49,16 @@ class DoorStore:
         return bool(self.conn.execute(delete(t.door_grants).where(
             g.org_id == self.org_id, g.door_id == door_id, g.group_id == group_id)).rowcount)
 
-    def granting_groups(self, user_id: str, door_id: str) -> tuple[bool | None, list[str]]:
-        """(user's `active`, or None if no such user; names of its groups that open the door)."""
+    def granting_groups(self, user_id: str, door_id: str
+                        ) -> tuple[bool | None, list[str]] | None:
+        """(the user's stored `active`, names of its groups that open the door), or None if
+        there is no such user. What `active` means for access is `service.access`'s call."""
         u, m, g, gr = t.users.c, t.memberships.c, t.door_grants.c, t.groups.c
         row = self.conn.execute(select(u.active).where(
             u.org_id == self.org_id, u.id == user_id)).first()
         if row is None:
-            return None, []
-        active = row.active is not False  # unassigned `active` is not a deactivation
+            return None
+        active: bool | None = row.active
         names = self.conn.execute(
             select(gr.display_name)
             .join_from(t.memberships, t.door_grants,

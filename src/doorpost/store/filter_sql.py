@@ -18,17 +18,19 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Callable
 
-from sqlalchemy import ColumnElement, Table, and_, func, not_, or_, select
+from sqlalchemy import ColumnElement, Float, Table, and_, cast, not_, or_, select
 
-from doorpost.scim.errors import InvalidFilter
+from doorpost.scim.errors import InvalidFilter, InvalidValue
 from doorpost.scim.filter import And, Compare, Filter, Not, Or, Present, ValuePath
+from doorpost.scim.text import fold
+from doorpost.scim.values import instant_us
 from doorpost.scim.schema import BOOLEAN, DATETIME, DECIMAL, INTEGER, ResolvedPath, ResourceType
 from doorpost.store import tables as t
 from doorpost.store.json_sql import JsonSql
 
 
 def to_us(value: datetime) -> int:
-    return int(value.timestamp() * 1_000_000)
+    return instant_us(value)
 
 
 @dataclass
@@ -36,8 +38,7 @@ class Operand:
     """Something a comparison can be made on, and how to compare it."""
 
     expr: ColumnElement[Any]
-    kind: str  # text | text_ci (column already lower-cased) | bool | number | time_us
-    case_exact: bool = False
+    kind: str  # text (exact) | text_ci (stored folded) | bool | number | time_us
     bool_is: Callable[[bool], ColumnElement[bool]] | None = None
 
 
@@ -45,18 +46,22 @@ def _like_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def compare(operand: Operand, op: str, value: Any) -> ColumnElement[bool]:
-    """`operand op value` with SCIM semantics (caseExact, types, ne including unassigned).
+def compare(operand: Operand, op: str, value: Any, collation: str | None = None
+            ) -> ColumnElement[bool]:
+    """`operand op value` with SCIM semantics (caseExact through folding, types, `ne`
+    including unassigned), the same as the in-memory `filter.matches`.
 
     Always two-valued: a comparison with an unassigned attribute is false, never SQL NULL,
     so `not (nickName sw "h")` includes users without a nickName, as RFC 7644 means.
+    `collation` orders text by code point on PostgreSQL ("C"), as SQLite and Python do.
     """
     if op == "ne":
-        return or_(operand.expr.is_(None), not_(_compare(operand, "eq", value)))
-    return and_(operand.expr.is_not(None), _compare(operand, op, value))
+        return or_(operand.expr.is_(None), not_(_compare(operand, "eq", value, collation)))
+    return and_(operand.expr.is_not(None), _compare(operand, op, value, collation))
 
 
-def _compare(operand: Operand, op: str, value: Any) -> ColumnElement[bool]:
+def _compare(operand: Operand, op: str, value: Any, collation: str | None
+             ) -> ColumnElement[bool]:
     expr = operand.expr
     if operand.kind == "bool":
         if operand.bool_is is not None:
@@ -68,10 +73,7 @@ def _compare(operand: Operand, op: str, value: Any) -> ColumnElement[bool]:
     elif operand.kind == "number":
         value = float(value) if isinstance(value, Decimal) else value
     elif operand.kind == "text_ci":
-        value = str(value).lower()
-    elif not operand.case_exact:
-        expr = func.lower(expr)
-        value = str(value).lower()
+        value = fold(str(value))
     if op == "eq":
         equal: ColumnElement[bool] = expr == value
         return equal
@@ -79,6 +81,8 @@ def _compare(operand: Operand, op: str, value: Any) -> ColumnElement[bool]:
         pattern = _like_escape(str(value))
         pattern = {"co": f"%{pattern}%", "sw": f"{pattern}%", "ew": f"%{pattern}"}[op]
         return expr.like(pattern, escape="\\")
+    if collation is not None and operand.kind in ("text", "text_ci"):
+        expr = expr.collate(collation)
     ordered: ColumnElement[bool] = {"gt": expr > value, "ge": expr >= value,
                                     "lt": expr < value, "le": expr <= value}[op]
     return ordered
@@ -92,6 +96,9 @@ class FilterSql:
         self.json = JsonSql(backend)
         self.org_id = org_id
         self.table: Table = t.users if rt.name == "User" else t.groups
+        # Text ordered by code point on both databases (SQLite's BINARY already is).
+        self.collation = "C" if backend == "postgresql" else None
+        self.doc = self.table.c.doc_ci  # every JSON read: case-insensitive text is folded
 
     # -- entry -------------------------------------------------------------------------
     def where(self, node: Filter) -> ColumnElement[bool]:
@@ -104,12 +111,25 @@ class FilterSql:
         if isinstance(node, ValuePath):
             return self.value_path(node.path, node.filter)
         path = node.path
+        if isinstance(node, Present) and path.sub is None and path.attr.is_complex:
+            return self.complex_present(path)
         if path.attr.multi_valued:
+            if isinstance(node, Compare) and node.op == "ne":
+                # `emails.value ne "x"` is `not (emails.value eq "x")` (RFC 7644 §3.4.2.2:
+                # a multi-valued comparison matches when any value does).
+                return not_(self.value_path(path, Compare(path, "eq", node.value)))
             return self.value_path(path, node)
         operand = self.operand(path)
         if isinstance(node, Present):
             return self.present(operand)
-        return compare(operand, node.op, node.value)
+        return compare(operand, node.op, node.value, self.collation)
+
+    def complex_present(self, path: ResolvedPath) -> ColumnElement[bool]:
+        """`name pr`, `emails pr`: some part of the complex attribute has a value (empty
+        objects and lists are never stored, so presence of the key is enough)."""
+        if path.attr.multi_valued:
+            return self.value_path(path, None)
+        return self.json.text(self.doc, self.keys(path)).is_not(None)
 
     def selective(self, node: Filter) -> bool:
         """Does an index narrow this filter to a handful of rows (an identity provider's
@@ -128,19 +148,13 @@ class FilterSql:
                    "username" if self.rt.name == "User" else "displayname"}
         return name in indexed
 
-    @staticmethod
-    def present(operand: Operand) -> ColumnElement[bool]:
-        if operand.kind in ("text", "text_ci"):
-            return and_(operand.expr.is_not(None), operand.expr != "")
-        return operand.expr.is_not(None)
-
     # -- single-valued attributes ------------------------------------------------------
     def operand(self, path: ResolvedPath) -> Operand:
         c = self.table.c
         name = path.dotted.lower()
         columns: dict[str, Operand] = {
-            "id": Operand(c.id, "text", case_exact=True),
-            "externalid": Operand(c.external_id, "text", case_exact=True),
+            "id": Operand(c.id, "text"),
+            "externalid": Operand(c.external_id, "text"),
             "meta.created": Operand(c.created_us, "time_us"),
             "meta.lastmodified": Operand(c.modified_us, "time_us"),
         }
@@ -154,7 +168,7 @@ class FilterSql:
         if name.startswith("meta."):
             raise InvalidFilter(f"'{path.dotted}' cannot be used in a filter.")
         keys = self.keys(path)
-        return self.json_operand(self.table.c.doc, keys, path)
+        return self.json_operand(self.doc, keys, path)
 
     def json_operand(self, doc: Any, keys: tuple[str, ...], path: ResolvedPath) -> Operand:
         attr = path.target
@@ -165,7 +179,7 @@ class FilterSql:
             return Operand(self.json.number(doc, keys), "number")
         if attr.type == DATETIME:
             raise InvalidFilter(f"'{path.dotted}' cannot be used in a filter.")
-        return Operand(self.json.text(doc, keys), "text", case_exact=attr.case_exact)
+        return Operand(self.json.text(doc, keys), "text_ci" if attr.folds else "text")
 
     @staticmethod
     def keys(path: ResolvedPath) -> tuple[str, ...]:
@@ -177,16 +191,18 @@ class FilterSql:
         return keys
 
     # -- multi-valued attributes ---------------------------------------------------------
-    def value_path(self, path: ResolvedPath, inner: Filter) -> ColumnElement[bool]:
-        """EXISTS one value of `path.attr` for which `inner` (bound to the element) holds."""
+    def value_path(self, path: ResolvedPath, inner: Filter | None) -> ColumnElement[bool]:
+        """EXISTS one value of `path.attr` for which `inner` (bound to the element) holds;
+        `inner` None: any value at all."""
         attr = path.attr.name
-        subs = _subs_used(inner)
+        subs = _subs_used(inner) if inner is not None else set()
         c = self.table.c
         # Relations are searched from their own index and joined back by id (`id IN (…)`),
         # so `emails.value eq` or `members[value eq]` never scans the resource table.
-        if self.rt.name == "User" and attr == "emails" and subs <= {"value", "type"}:
+        if self.rt.name == "User" and attr == "emails" and subs and subs <= {"value", "type"}:
             e = t.user_emails.c
             fields = {"value": Operand(e.value_ci, "text_ci"), "type": Operand(e.type_ci, "text_ci")}
+            assert inner is not None
             cond = self.element_where(inner, lambda s: fields[s])
             return c.id.in_(select(e.user_id).where(e.org_id == self.org_id, cond))
         if (self.rt.name, attr) in (("User", "groups"), ("Group", "members")):
@@ -194,9 +210,12 @@ class FilterSql:
             own, other = (m.user_id, m.group_id) if attr == "groups" else (m.group_id, m.user_id)
             if not subs <= {"value"}:
                 raise InvalidFilter(f"Only '{attr}.value' can be used in a filter.")
-            cond = self.element_where(inner, lambda s: Operand(other, "text", case_exact=True))
+            cond = self.element_where(inner, lambda s: Operand(other, "text")) \
+                if inner is not None else m.org_id == self.org_id
             return c.id.in_(select(own).where(m.org_id == self.org_id, cond))
         keys = self.keys(ResolvedPath(path.schema, path.extension, path.attr))
+        if inner is None:
+            return self.json.exists_element(self.doc, keys, None)
 
         def condition(element: Any) -> ColumnElement[bool]:
             def field(sub_name: str) -> Operand:
@@ -204,9 +223,10 @@ class FilterSql:
                 assert sub is not None
                 sub_path = ResolvedPath(path.schema, path.extension, path.attr, sub)
                 return self.json_operand(element, (sub.name,), sub_path)
+            assert inner is not None
             return self.element_where(inner, field)
 
-        return self.json.exists_element(c.doc, keys, condition)
+        return self.json.exists_element(self.doc, keys, condition)
 
     def element_where(self, node: Filter, field: Callable[[str], Operand]) -> ColumnElement[bool]:
         if isinstance(node, And):
@@ -221,7 +241,41 @@ class FilterSql:
         operand = field(sub)
         if isinstance(node, Present):
             return self.present(operand)
-        return compare(operand, node.op, node.value)
+        return compare(operand, node.op, node.value, self.collation)
+
+    # -- ordering ----------------------------------------------------------------------
+    def sort_key(self, path: ResolvedPath) -> ColumnElement[Any]:
+        """What `sortBy` orders by (RFC 7644 §3.4.2.3): the attribute's value, compared as
+        filters compare it (folded unless caseExact, by code point); for a multi-valued
+        attribute the primary value's, or else the first's."""
+        if path.attr.name in ("groups", "members") and path.attr.multi_valued:
+            raise InvalidValue(f"Cannot sort by '{path.dotted}': sort by an attribute of "
+                               f"the {self.rt.name} itself.")
+        if path.attr.multi_valued:
+            sub = path.sub or path.attr.sub("value")
+            if sub is None:
+                raise InvalidValue(f"Cannot sort by '{path.dotted}': name a sub-attribute.")
+            keys = self.keys(ResolvedPath(path.schema, path.extension, path.attr))
+            key = self.json.first_element_text(self.doc, keys, sub.name)
+            if sub.type in (INTEGER, DECIMAL):
+                key = cast(key, Float)
+            return key.collate(self.collation) if self.collation and sub.string_like else key
+        if path.target.is_complex:
+            raise InvalidValue(f"Cannot sort by '{path.dotted}': name a sub-attribute, e.g. "
+                               f"{path.attr.name}.{path.target.sub_attributes[0].name}.")
+        try:
+            operand = self.operand(path)
+        except InvalidFilter as exc:
+            raise InvalidValue(f"Cannot sort by '{path.dotted}'.") from exc
+        if operand.kind in ("text", "text_ci") and self.collation:
+            return operand.expr.collate(self.collation)
+        return operand.expr
+
+    @staticmethod
+    def present(operand: Operand) -> ColumnElement[bool]:
+        if operand.kind in ("text", "text_ci"):
+            return and_(operand.expr.is_not(None), operand.expr != "")
+        return operand.expr.is_not(None)
 
 
 def _subs_used(node: Filter) -> set[str]:

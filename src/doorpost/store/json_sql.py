@@ -49,6 +49,27 @@ class JsonSql:
         each = func.jsonb_array_elements(arr).table_valued(column("value", JSONB)).alias("e")
         return each, each.c.value
 
+    def first_element_text(self, doc: Any, keys: tuple[str, ...], sub: str
+                           ) -> ColumnElement[Any]:
+        """`sub` of the array's primary element, or else of its first (RFC 7644 §3.4.2.3's
+        sort value of a multi-valued attribute), as text; NULL when there is none."""
+        if self.backend == "sqlite":
+            each = func.json_each(doc, _sqlite_path(keys)).table_valued(
+                "value", "key").alias("e")
+            primary: ColumnElement[Any] = func.coalesce(
+                func.json_extract(each.c.value, "$.primary") == 1, False)
+            order = [primary.desc(), each.c.key]
+            value: ColumnElement[Any] = func.json_extract(each.c.value, _sqlite_path((sub,)))
+        else:
+            arr = doc.op("#>", return_type=JSONB)(_pg_path(keys))
+            each = func.jsonb_array_elements(arr).table_valued(
+                column("value", JSONB), with_ordinality="n").render_derived().alias("e")
+            primary = func.coalesce(
+                each.c.value.op("->>", return_type=Text)("primary") == "true", False)
+            order = [primary.desc(), each.c.n]
+            value = each.c.value.op("->>", return_type=Text)(sub)
+        return select(value).select_from(each).order_by(*order).limit(1).scalar_subquery()
+
     def exists_element(self, doc: Any, keys: tuple[str, ...],
                        condition: Any) -> ColumnElement[bool]:
         """EXISTS an element of the array at `keys` for which `condition(element)` holds."""

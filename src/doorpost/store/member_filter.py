@@ -31,7 +31,7 @@ def member_condition(node: Filter) -> ColumnElement[bool]:
         return true() if (node.op == "eq") == is_user else false()
     if sub != "value":
         raise InvalidPath(f"Members can be selected by 'value' or 'type', not '{sub}'.")
-    operand = Operand(t.memberships.c.user_id, "text", case_exact=True)
+    operand = Operand(t.memberships.c.user_id, "text")
     if isinstance(node, Present):
         return operand.expr.is_not(None)
     return compare(operand, node.op, node.value)

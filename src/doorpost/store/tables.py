@@ -65,8 +65,9 @@ users = Table(
     Column("user_name_ci", Text, nullable=False),
     Column("external_id", Text, nullable=True),
     Column("display_name", Text, nullable=True),
-    Column("active", Boolean, nullable=True),  # NULL: unassigned (not deactivated)
+    Column("active", Boolean, nullable=True),  # NULL: unassigned, which opens no door
     Column("doc", Document, nullable=False),
+    Column("doc_ci", Document, nullable=True),  # the document as filters compare it (folded)
     Column("version", Integer, nullable=False, default=1),
     Column("created_us", BigInteger, nullable=False),
     Column("modified_us", BigInteger, nullable=False),
@@ -95,6 +96,7 @@ groups = Table(
     Column("display_name_ci", Text, nullable=False),
     Column("external_id", Text, nullable=True),
     Column("doc", Document, nullable=False),
+    Column("doc_ci", Document, nullable=True),  # the document as filters compare it (folded)
     Column("version", Integer, nullable=False, default=1),
     Column("created_us", BigInteger, nullable=False),
     Column("modified_us", BigInteger, nullable=False),
