@@ -8,13 +8,14 @@ import uuid
 from pathlib import Path
 
 import httpx
+import pytest
 
 from doorpost.store.database import Database
 from doorpost.service.activity import recent_activity
 from tests.conformance.runscope import OKTA_UA, OktaModel, replay
 from tests.conftest import GROUP_URN, Tenant, user_body
 
-def _suites() -> Path:
+def _suites() -> Path | None:
     """Okta's suites live in the project's shared/ folder, laid beside the repository."""
     if os.environ.get("DOORPOST_OKTA_SUITES"):
         return Path(os.environ["DOORPOST_OKTA_SUITES"])
@@ -22,11 +23,14 @@ def _suites() -> Path:
         candidate = parent / "shared" / "okta-scim-tests"
         if candidate.is_dir():
             return candidate
-    raise FileNotFoundError("shared/okta-scim-tests not found beside the repository; "
-                            "set DOORPOST_OKTA_SUITES")
+    return None
 
 
-SUITES = _suites()
+_FOUND = _suites()
+if _FOUND is None:
+    pytest.skip("Okta's suites (shared/okta-scim-tests) are not beside this clone; set "
+                "DOORPOST_OKTA_SUITES to run them", allow_module_level=True)
+SUITES: Path = _FOUND
 
 
 def okta_client(tenant: Tenant) -> httpx.Client:

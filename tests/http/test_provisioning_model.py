@@ -245,7 +245,7 @@ class Provisioning(RuleBasedStateMachine):
             assert got == expected, (group, got, expected)
 
 
-@pytest.mark.parametrize("examples", [12])
+@pytest.mark.parametrize("examples", [15])
 def test_provisioning_sequences_agree_with_the_model(db: Database, server: LiveServer,
                                                      examples: int) -> None:
     run_state_machine_as_test(

@@ -334,8 +334,9 @@ class _Engine:
     def remove_listed(self, attr: Attribute, holder: dict[str, Any], value: Any) -> None:
         """`remove` with a value removes only the values listed (`multivalued.same`), never
         all of them: an empty list removes nothing."""
-        items = value if isinstance(value, list) else [value]
-        listed = coerce_value(attr, items, attr.name) or [] if value is not None else []
+        items = value if isinstance(value, list) else [value] if value is not None else []
+        # each listed value as given (not merged with the others: each names what it matches)
+        listed = [v for v in (coerce_single(attr, i, attr.name) for i in items) if v is not None]
         current = holder.get(attr.name) or []
         holder[attr.name] = without(attr, current, listed)
         if not holder[attr.name]:

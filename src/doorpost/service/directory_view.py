@@ -1,6 +1,6 @@
 """Read models for the owner console: members and groups as an owner sees them.
 
-Searches reuse the SCIM filter grammar and its SQL translation, so the console and the API
+Searches are SCIM filter trees run by the same SQL translation, so the console and the API
 find exactly the same people.
 """
 
@@ -12,9 +12,10 @@ from typing import Any
 from sqlalchemy import func, select
 
 from doorpost.scim.definitions import GROUP_TYPE, USER_TYPE
-from doorpost.scim.filter import parse_filter
+from doorpost.scim.filter import And, Compare, Filter, Not, Or, parse_filter
 from doorpost.scim.listing import ListQuery
 from doorpost.scim.render import Projection
+from doorpost.scim.schema import ResourceType
 from doorpost.service.access import opens_doors
 from doorpost.store import tables as t
 from doorpost.store.activity import ActivityRow, ActivityStore
@@ -61,13 +62,36 @@ class GroupRow:
         return self.stored.meta.id
 
 
-def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+MEMBER_SEARCH = ("userName", "displayName", "emails.value", "name.formatted")
+GROUP_SEARCH = ("displayName",)
 
 
-def _query(filter_text: str | None, rt: Any, page: int) -> ListQuery:
-    return ListQuery(parse_filter(filter_text, rt) if filter_text else None,
-                     (page - 1) * PAGE + 1, PAGE, None, False, Projection())
+def _contains(rt: ResourceType, paths: tuple[str, ...], text: str) -> Filter | None:
+    """`a co text or b co text …`, built as a filter tree (never as filter text), so the
+    console's search means exactly what the same SCIM filter means: the same folding, on
+    both databases. None when there is nothing to search for."""
+    text = text.strip()
+    if not text:
+        return None
+    items: list[Filter] = []
+    for name in paths:
+        path = rt.resolve(name)
+        assert path is not None, name
+        items.append(Compare(path, "co", text))
+    return items[0] if len(items) == 1 else Or(tuple(items))
+
+
+def _all_of(*parts: Filter | None) -> Filter | None:
+    kept = tuple(p for p in parts if p is not None)
+    return None if not kept else kept[0] if len(kept) == 1 else And(kept)
+
+
+def _query(node: Filter | None, page: int) -> ListQuery:
+    return ListQuery(node, (page - 1) * PAGE + 1, PAGE, None, False, Projection())
+
+
+_ACTIVE = parse_filter("active eq true", USER_TYPE)  # `opens_doors`: only true is active
+STATUS_FILTERS: dict[str, Filter] = {"active": _ACTIVE, "suspended": Not(_ACTIVE)}
 
 
 class DirectoryView:
@@ -76,19 +100,12 @@ class DirectoryView:
 
     def members(self, org_id: int, search: str = "", status: str = "", page: int = 1
                 ) -> tuple[int, list[Member]]:
-        parts = []
-        if search.strip():
-            q = _quote(search.strip())
-            parts.append(f"(userName co {q} or displayName co {q} or emails.value co {q} "
-                         f"or name.formatted co {q})")
-        if status == "active":
-            parts.append("active eq true")  # `opens_doors`: only true is active
-        elif status == "suspended":
-            parts.append("not (active eq true)")
+        if "\x00" in search:
+            return 0, []  # nothing stored holds a NUL
+        node = _all_of(_contains(USER_TYPE, MEMBER_SEARCH, search), STATUS_FILTERS.get(status))
         with self.db.read() as conn:
             directory = Directory(conn, org_id, self.db.backend)
-            total, items = directory.page(USER_TYPE, _query(" and ".join(parts), USER_TYPE,
-                                                            page))
+            total, items = directory.page(USER_TYPE, _query(node, page))
             groups = directory.user_groups([s.meta.id for s in items])
         return total, [Member(s, groups[s.meta.id]) for s in items]
 
@@ -104,10 +121,12 @@ class DirectoryView:
 
     def groups(self, org_id: int, search: str = "", page: int = 1
                ) -> tuple[int, list[GroupRow]]:
-        text = f"displayName co {_quote(search.strip())}" if search.strip() else ""
+        if "\x00" in search:
+            return 0, []
         with self.db.read() as conn:
             directory = Directory(conn, org_id, self.db.backend)
-            total, items = directory.page(GROUP_TYPE, _query(text, GROUP_TYPE, page))
+            total, items = directory.page(GROUP_TYPE, _query(
+                _contains(GROUP_TYPE, GROUP_SEARCH, search), page))
             counts = self._counts(conn, org_id, [s.meta.id for s in items])
         return total, [GroupRow(s, counts.get(s.meta.id, 0)) for s in items]
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import itertools
 import random
-import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -38,7 +37,7 @@ from doorpost.scim.resource import parse_resource
 from doorpost.scim.schema import ResourceType
 from doorpost.service.auth import Caller
 from doorpost.service import streaming
-from doorpost.service.passwords import hash_password
+from doorpost.service.passwords import StoredPassword, hash_password
 from doorpost.store.database import Database, TransientConflict
 from doorpost.store.directory import Directory, Stored, now_us
 
@@ -419,40 +418,6 @@ def kept_on_put(rt: ResourceType, current: dict[str, Any], doc: dict[str, Any]) 
         notes.append(Note("put-keeps-active", f"PUT omitted 'active': kept the stored "
                           f"value ({str(current['active']).lower()})"))
     return notes
-
-
-@dataclass
-class StoredPassword:
-    """Keeps a stored password digest out of the PATCH engine's reach.
-
-    The engine sees an unguessable placeholder in its place. Afterwards the placeholder
-    means "unchanged" (the digest goes back), no password means it was removed, and any
-    other value can only have come from the request: cleartext, hashed now. So a password
-    is hashed because of where it came from, never because of what it looks like."""
-
-    working: dict[str, Any]
-    placeholder: str | None
-    digest: Any = None
-
-    @classmethod
-    def take(cls, doc: dict[str, Any]) -> StoredPassword:
-        working = dict(doc)
-        if "password" not in working:
-            return cls(working, None)
-        placeholder = secrets.token_urlsafe(32)
-        digest = working["password"]
-        working["password"] = placeholder
-        return cls(working, placeholder, digest)
-
-    def restore(self, doc: dict[str, Any]) -> dict[str, Any]:
-        value = doc.get("password")
-        if value is None:
-            return doc
-        if self.placeholder is not None and value == self.placeholder:
-            doc["password"] = self.digest
-        elif isinstance(value, str):
-            doc["password"] = hash_password(value)
-        return doc
 
 
 def _etag_matches(header: str | None, meta: Meta) -> bool:

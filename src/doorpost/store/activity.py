@@ -54,11 +54,13 @@ class ActivityStore:
         """Newest first, filtered; `status` is "2xx" / "4xx" / "5xx" or an exact code."""
         c = t.scim_requests.c
         where: list[Any] = [c.org_id == org_id]
+        if any("\x00" in v for v in (status, method, resource_type, resource_id) if v):
+            return 0, []  # no stored text holds a NUL (PostgreSQL cannot even compare one)
         if status:
-            if len(status) == 3 and status.endswith("xx") and status[0].isdigit():
+            if len(status) == 3 and status.endswith("xx") and status[0] in "12345":
                 low = int(status[0]) * 100
                 where += [c.status >= low, c.status < low + 100]
-            elif status.isdigit():
+            elif status.isascii() and status.isdigit() and len(status) <= 3:
                 where.append(c.status == int(status))
         if method:
             where.append(c.method == method.upper())
@@ -79,6 +81,8 @@ class ActivityStore:
         return total, [_row(r) for r in self.conn.execute(q)]
 
     def one(self, org_id: int, id_: str) -> ActivityRow | None:
+        if "\x00" in id_:
+            return None
         c = t.scim_requests.c
         r = self.conn.execute(select(t.scim_requests).where(c.org_id == org_id, c.id == id_)
                               ).first()

@@ -85,6 +85,8 @@ class Directory:
 
     # -- reads -------------------------------------------------------------------------
     def get(self, rt: ResourceType, id_: str, *, for_update: bool = False) -> Stored | None:
+        if "\x00" in id_:
+            return None  # no id holds a NUL (and PostgreSQL cannot compare one)
         q = _GET_FOR_UPDATE[rt.name] if for_update and self.backend == "postgresql" \
             else _GET[rt.name]
         row = self.conn.execute(q, {"org": self.org_id, "id": id_}).first()
@@ -93,6 +95,7 @@ class Directory:
     def get_many(self, rt: ResourceType, ids: Sequence[str]) -> list[Stored]:
         """Resources by id in one query, in the order of `ids` (unknown ids are skipped)."""
         table = self._table(rt)
+        ids = [i for i in ids if "\x00" not in i]
         rows = {r.id: _stored(r) for r in self.conn.execute(select(table).where(
             table.c.org_id == self.org_id, table.c.id.in_(list(ids))))} if ids else {}
         return [rows[i] for i in ids if i in rows]
