@@ -113,7 +113,8 @@ USER = Schema(
         Attribute("groups", COMPLEX, multi_valued=True, mutability="readOnly",
                   description="Groups the user belongs to; changed through the Group resource.",
                   sub_attributes=(
-                      Attribute("value", mutability="readOnly", description="The group's id."),
+                      Attribute("value", mutability="readOnly", case_exact=True,
+                                description="The group's id."),
                       Attribute("$ref", REFERENCE, mutability="readOnly",
                                 reference_types=("User", "Group"), description="The group's URI."),
                       Attribute("display", mutability="readOnly",
@@ -137,7 +138,8 @@ ENTERPRISE_USER = Schema(
         Attribute("department", description="Identifies the name of a department."),
         Attribute("manager", COMPLEX, description="The User's manager.",
                   sub_attributes=(
-                      Attribute("value", description="The id of the manager's User resource."),
+                      Attribute("value", case_exact=True,
+                                description="The id of the manager's User resource."),
                       Attribute("$ref", REFERENCE, reference_types=("User",),
                                 description="The URI of the manager's User resource."),
                       Attribute("displayName", mutability="readOnly",
@@ -153,7 +155,7 @@ GROUP = Schema(
                   description="A human-readable name for the Group; unique per organization."),
         Attribute("members", COMPLEX, multi_valued=True, description="A list of members.",
                   sub_attributes=(
-                      Attribute("value", mutability="immutable",
+                      Attribute("value", mutability="immutable", case_exact=True,
                                 description="The id of a User of the same organization."),
                       Attribute("$ref", REFERENCE, mutability="immutable",
                                 reference_types=("User",), description="The URI of the member."),

@@ -37,7 +37,7 @@ from doorpost.scim.schema import ResourceType
 from doorpost.scim.text import fold
 from doorpost.scim.values import folded_document, from_us
 from doorpost.store import tables as t
-from doorpost.store.filter_sql import FilterSql
+from doorpost.store.filter_sql import FilterSql, text_collation
 
 
 def now_us() -> int:
@@ -388,7 +388,7 @@ class Directory:
             elif change.kind == "remove_where":
                 assert change.where is not None
                 from doorpost.store.member_filter import member_condition
-                conditions = [member_condition(change.where)]
+                conditions = [member_condition(change.where, text_collation(self.backend))]
             for cond in conditions:
                 scope = and_(m.c.org_id == self.org_id, m.c.group_id == group_id, cond)
                 self._touch(t.users, select(m.c.user_id).where(scope), at_us)

@@ -29,6 +29,11 @@ from doorpost.store import tables as t
 from doorpost.store.json_sql import JsonSql
 
 
+def text_collation(backend: str) -> str | None:
+    """The collation that orders text by code point, as Python and SQLite's BINARY do."""
+    return "C" if backend == "postgresql" else None
+
+
 def to_us(value: datetime) -> int:
     return instant_us(value)
 
@@ -97,7 +102,7 @@ class FilterSql:
         self.org_id = org_id
         self.table: Table = t.users if rt.name == "User" else t.groups
         # Text ordered by code point on both databases (SQLite's BINARY already is).
-        self.collation = "C" if backend == "postgresql" else None
+        self.collation = text_collation(backend)
         self.doc = self.table.c.doc_ci  # every JSON read: case-insensitive text is folded
 
     # -- entry -------------------------------------------------------------------------
@@ -291,4 +296,4 @@ def _subs_used(node: Filter) -> set[str]:
     return {node.path.sub.name if node.path.sub else "value"}
 
 
-__all__ = ["FilterSql", "Operand", "compare", "to_us"]
+__all__ = ["FilterSql", "Operand", "compare", "text_collation", "to_us"]

@@ -14,13 +14,14 @@ from doorpost.store import tables as t
 from doorpost.store.filter_sql import Operand, compare
 
 
-def member_condition(node: Filter) -> ColumnElement[bool]:
+def member_condition(node: Filter, collation: str | None = None) -> ColumnElement[bool]:
+    """The rows `node` selects; `collation` orders ids by code point (\"C\" on PostgreSQL)."""
     if isinstance(node, And):
-        return and_(*(member_condition(i) for i in node.items))
+        return and_(*(member_condition(i, collation) for i in node.items))
     if isinstance(node, Or):
-        return or_(*(member_condition(i) for i in node.items))
+        return or_(*(member_condition(i, collation) for i in node.items))
     if isinstance(node, Not):
-        return not_(member_condition(node.item))
+        return not_(member_condition(node.item, collation))
     if isinstance(node, ValuePath):
         raise InvalidPath("Value paths cannot be nested.")
     sub = node.path.sub.name if node.path.sub else "value"
@@ -34,4 +35,4 @@ def member_condition(node: Filter) -> ColumnElement[bool]:
     operand = Operand(t.memberships.c.user_id, "text")
     if isinstance(node, Present):
         return operand.expr.is_not(None)
-    return compare(operand, node.op, node.value)
+    return compare(operand, node.op, node.value, collation)
