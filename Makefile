@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
 export DOORPOST_DATA_DIR ?= $(CURDIR)/data
 
 .PHONY: serve test install bench clean
@@ -15,11 +17,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Start Doorpost on SQLite at http://127.0.0.1:8000 and print where to point an identity provider.
+## Start Doorpost on SQLite at http://$(HOST):$(PORT) and print where to point an identity provider.
 serve: $(STAMP)
 	$(BIN)/doorpost db upgrade
-	$(BIN)/doorpost demo
-	$(BIN)/doorpost serve --host 127.0.0.1 --port 8000
+	$(BIN)/doorpost demo --host $(HOST) --port $(PORT)
+	$(BIN)/doorpost serve --host $(HOST) --port $(PORT)
 
 ## Run the whole test suite (SQLite, and PostgreSQL when DOORPOST_TEST_POSTGRES_URL reaches one).
 test: $(STAMP)

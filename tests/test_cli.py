@@ -67,15 +67,40 @@ def test_operator_flow(cli: CliRunner, server: LiveServer) -> None:
     assert "No organization" in run(cli, "token", "list", "nope-nope", code=1)
 
 
-def test_demo_prints_tenant_url_and_a_working_token(cli: CliRunner, server: LiveServer) -> None:
-    first = json.loads(run(cli, "demo", "--json"))
-    for _ in range(3):  # rerunnable: old demo tokens make room for the new one
-        again = json.loads(run(cli, "demo", "--json"))
-    assert first["tenant_url"] == "http://127.0.0.1:8000/scim/v2"
-    headers = {"Authorization": f"Bearer {again['token']}"}
-    assert httpx.get(f"{server.scim_url}/Users", headers=headers).status_code == 200
-    text = run(cli, "demo")
-    assert "Tenant URL:" in text and "dp_scim_" in text
+def test_demo_keeps_its_own_token_and_touches_no_other(cli: CliRunner,
+                                                        server: LiveServer) -> None:
+    import socket
+
+    from doorpost.service.organizations import Organizations
+    from doorpost.store.database import Database
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+
+    def works(token: str) -> bool:
+        r = httpx.get(f"{server.scim_url}/Users", headers={"Authorization": f"Bearer {token}"})
+        return r.status_code == 200
+    first = json.loads(run(cli, "demo", "--port", port, "--json"))
+    assert first["tenant_url"] == f"http://127.0.0.1:{port}/scim/v2" and works(first["token"])
+    db = Database(server.settings.database_url, pool_size=1)
+    idp = Organizations(db).create_token("demo", "Entra ID").token  # the owner's own token
+    for _ in range(3):  # restarts keep the demo token, mint nothing, revoke nothing
+        again = json.loads(run(cli, "demo", "--port", port, "--json"))
+        assert again["token"] is None and first["token"].startswith(again["token_prefix"])
+    assert works(first["token"]) and works(idp)
+    assert "dp_scim_" in run(cli, "demo", "--port", port)
+    renewed = json.loads(run(cli, "demo", "--port", port, "--new-token", "--json"))
+    assert works(renewed["token"]) and not works(first["token"]) and works(idp)
+    with socket.socket() as taken:  # a port in use: refused before anything is minted
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = str(taken.getsockname()[1])
+        before = len(Organizations(db).list_tokens("demo"))
+        assert "already in use" in run(cli, "demo", "--port", busy, "--new-token", code=1)
+        assert len(Organizations(db).list_tokens("demo")) == before
+    assert works(renewed["token"])
+    db.dispose()
 
 
 def test_dialect_pin_activity_and_doors(cli: CliRunner, server: LiveServer) -> None:
@@ -174,5 +199,6 @@ def test_every_printing_command_takes_json() -> None:
 
 
 def test_db_commands_json(cli: CliRunner) -> None:
-    assert json.loads(run(cli, "db", "upgrade", "--json")) == {"upgraded_to": "head"}
+    upgraded = json.loads(run(cli, "db", "upgrade", "--json"))
+    assert upgraded["upgraded_to"] == "head" and upgraded["created"] is False
     assert json.loads(run(cli, "db", "check", "--json")) == {"drift": []}

@@ -54,3 +54,11 @@ def test_every_normalization_rule_is_documented() -> None:
 def test_architecture_names_every_package() -> None:
     for package in sorted(p.name for p in SRC.iterdir() if p.is_dir() and p.name != "__pycache__"):
         assert f"{package}/" in ARCHITECTURE, package
+
+
+def test_the_license_file_matches_pyproject() -> None:
+    import tomllib
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["license"]
+    text = (ROOT / "LICENSE").read_text()
+    assert declared == "Apache-2.0"
+    assert "Apache License" in text and "Version 2.0, January 2004" in text

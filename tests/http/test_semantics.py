@@ -329,3 +329,18 @@ def test_member_display_is_accepted_and_derived(tenant: Tenant) -> None:
     r = tenant.client.get(f"/Groups/{g.json()['id']}").json()
     assert r["members"] == [{"value": u["id"], "display": "Dana", "type": "User",
                              "$ref": f"{tenant.base}/Users/{u['id']}"}]
+
+
+def test_write_responses_use_the_same_projection(tenant: Tenant) -> None:
+    r = tenant.client.post("/Users", params={"attributes": "userName"},
+                           json=user_body("proj@example.com"))
+    assert r.status_code == 201 and set(r.json()) == {"schemas", "id", "userName"}
+    r = tenant.client.put(f"/Users/{r.json()['id']}", params={"excludedAttributes": "emails"},
+                          json=user_body("proj@example.com"))
+    assert r.status_code == 200 and "emails" not in r.json() and "userName" in r.json()
+
+
+def test_meta_is_always_present(tenant: Tenant) -> None:
+    u = tenant.post("/Users", user_body("meta@example.com")).json()
+    r = tenant.client.get("/Users", params={"filter": "meta pr"}).json()
+    assert u["id"] in {x["id"] for x in r["Resources"]}

@@ -10,6 +10,7 @@ from doorpost.config import ConfigError, Settings
 from doorpost.service.errors import AdminError
 from doorpost.service.organizations import Organizations
 from doorpost.store.database import Database
+from doorpost.store.engine import sqlite_path
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -24,7 +25,15 @@ def settings() -> Settings:
 
 
 def database() -> Database:
-    return Database(settings().database_url, pool_size=1)
+    """The configured database, which must exist already: only `doorpost db upgrade` (and
+    `make serve`) creates one, so a command run in the wrong directory does not leave an
+    empty database behind."""
+    url = settings().database_url
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        fail(f"no database at {path}; run `doorpost db upgrade` to create it, or set "
+             "DOORPOST_DATABASE_URL / DOORPOST_DATA_DIR")
+    return Database(url, pool_size=1)
 
 
 def organizations() -> Organizations:

@@ -6,7 +6,10 @@ import typer
 
 from doorpost.cli.context import settings
 from doorpost.cli.output import emit_json, fail
+from sqlalchemy.engine import make_url
+
 from doorpost.store import migrate
+from doorpost.store.engine import sqlite_path
 
 app = typer.Typer(help="Create, migrate and check the database.", no_args_is_help=True)
 
@@ -14,9 +17,18 @@ app = typer.Typer(help="Create, migrate and check the database.", no_args_is_hel
 @app.command("upgrade")
 def upgrade(revision: str = typer.Argument("head", help="Target revision."),
             as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """Create the database or migrate it to the latest schema."""
-    migrate.upgrade(settings().database_url, revision)
-    emit_json({"upgraded_to": revision}) if as_json else typer.echo("database is up to date")
+    """Create the database or migrate it to the latest schema; says which one, and whether
+    it was created."""
+    url = settings().database_url
+    path = sqlite_path(url)
+    created = path is not None and not path.exists()
+    migrate.upgrade(url, revision)
+    where = str(path) if path is not None else make_url(url).render_as_string(
+        hide_password=True)
+    if as_json:
+        emit_json({"upgraded_to": revision, "database": where, "created": created})
+    else:
+        typer.echo(f"{'created' if created else 'migrated'} {where}: schema is up to date")
 
 
 @app.command("check")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 
 from doorpost.cli import db, doors, imports, orgs, owners, scim, serve, tokens
 
@@ -20,4 +21,23 @@ app.command("demo")(serve.demo)
 
 
 def main() -> None:
-    app()
+    """Run the CLI; an operator's mistake is one clear line with a hint and exit status 1,
+    never a traceback."""
+    try:
+        app(standalone_mode=True)
+    except OSError as exc:  # a file to import that is not there, a directory, no access
+        name = f" '{exc.filename}'" if getattr(exc, "filename", None) else ""
+        typer.echo(f"error: cannot read{name}: {exc.strerror or exc}", err=True)
+        raise SystemExit(1) from None
+    except ArgumentError as exc:
+        typer.echo(f"error: DOORPOST_DATABASE_URL is not a database URL ({exc}); use e.g. "
+                   "sqlite:///data/doorpost.sqlite3 or postgresql://user@host/db", err=True)
+        raise SystemExit(1) from None
+    except (OperationalError, ProgrammingError) as exc:
+        text = str(exc.orig).lower()
+        if "no such table" in text or "does not exist" in text and "relation" in text:
+            typer.echo("error: the database has not been migrated; run `doorpost db upgrade` "
+                       "first", err=True)
+        else:
+            typer.echo(f"error: the database refused the command: {exc.orig}", err=True)
+        raise SystemExit(1) from None

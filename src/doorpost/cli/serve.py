@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import socket
+
 import typer
 import uvicorn
 
 from doorpost.cli.context import admin_errors, organizations, tenant_url
-from doorpost.cli.output import emit_json
-from doorpost.service.organizations import MAX_ACTIVE_TOKENS
+from doorpost.cli.output import emit_json, fail
 
 DEMO_SLUG = "demo"
 
@@ -23,28 +24,58 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
                 log_level="info", access_log=False, proxy_headers=True)
 
 
+DEMO_TOKEN = "demo"
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 @admin_errors
 def demo(host: str = typer.Option("127.0.0.1", help="Host the server will listen on."),
          port: int = typer.Option(8000, help="Port the server will listen on."),
+         new_token: bool = typer.Option(False, "--new-token",
+                                        help="Replace the demo's own token with a new one."),
          as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """Ensure a demo organization with SCIM enabled, and print a fresh token once."""
+    """Ensure a demo organization with SCIM enabled and its own token named 'demo'.
+
+    The token is shown once, when it is minted; later runs keep it (an identity provider
+    may be using it) unless `--new-token` asks for a new one. No other token is touched,
+    and nothing is minted when the port is taken."""
+    if not _port_free(host, port):
+        fail(f"port {port} on {host} is already in use: stop what runs there, or pick "
+             "another port (make serve PORT=8001)")
     orgs = organizations()
     if not any(o.slug == DEMO_SLUG for o in orgs.all()):
         orgs.create("Demo Organization", slug=DEMO_SLUG, licensed=True, sso_configured=True)
     orgs.enable_scim(DEMO_SLUG)
-    active = [t for t in orgs.list_tokens(DEMO_SLUG) if t.active]
-    for old in active[: max(0, len(active) - MAX_ACTIVE_TOKENS + 1)]:
-        orgs.revoke_token(DEMO_SLUG, old.id)  # keep rotation room: oldest demo token goes
-    issued = orgs.create_token(DEMO_SLUG, "demo")
+    own = [t for t in orgs.list_tokens(DEMO_SLUG) if t.active and t.name == DEMO_TOKEN]
+    if new_token:
+        for old in own:
+            orgs.revoke_token(DEMO_SLUG, old.id)
+        own = []
+    token = orgs.create_token(DEMO_SLUG, DEMO_TOKEN).token if not own else None
     url = tenant_url(host, port)
     if as_json:
-        emit_json({"organization": DEMO_SLUG, "tenant_url": url, "token": issued.token})
+        emit_json({"organization": DEMO_SLUG, "tenant_url": url, "token": token,
+                   "token_prefix": own[0].prefix if own else None})
         return
     typer.echo("")
     typer.echo("  Point your identity provider at Doorpost:")
     typer.echo(f"    Tenant URL:   {url}")
-    typer.echo(f"    Secret token: {issued.token}")
-    typer.echo("  (shown once; run `make serve` again for a new one)")
+    if token is not None:
+        typer.echo(f"    Secret token: {token}")
+        typer.echo("  (shown once: copy it now)")
+    else:
+        typer.echo(f"    Secret token: the demo token {own[0].prefix}… shown when it was made")
+        typer.echo("  (lost it? `doorpost demo --new-token` replaces it; no other token is "
+                   "touched)")
     typer.echo("")
     typer.echo(f"  Owner console: {url.removesuffix('/scim/v2')}/admin")
     typer.echo(f"    (create an owner: doorpost owner create {DEMO_SLUG} you@example.com)")

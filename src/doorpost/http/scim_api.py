@@ -147,7 +147,7 @@ class ScimApi:
                 return lambda c, d, b, base, r: svc.list_resources(c, rt, params(r), base, d)
             if method == "POST":
                 return lambda c, d, b, base, r: svc.create(
-                    c, rt, b.json(), base, d)  # type: ignore[union-attr]
+                    c, rt, b.json(), base, d, params(r))  # type: ignore[union-attr]
             raise MethodNotAllowed(f"{method} is not allowed on /{rt.endpoint}.")
         if segments[1].lower() == ".search":
             if method != "POST":
@@ -160,7 +160,8 @@ class ScimApi:
                                                     r.headers.get("if-none-match"))
         if method == "PUT":
             return lambda c, d, b, base, r: svc.replace(
-                c, rt, id_, b.json(), r.headers.get("if-match"), base, d)  # type: ignore[union-attr]
+                c, rt, id_, b.json(), r.headers.get("if-match"), base, d,  # type: ignore[union-attr]
+                params(r))
         if method == "PATCH":
             return lambda c, d, b, base, r: svc.patch(
                 c, rt, id_, b.json(), r.headers.get("if-match"), params(r), base,  # type: ignore[union-attr]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from doorpost.service.auth import Caller
+from doorpost.service.tokens import redacted
 from doorpost.service.errors import NotFoundError
 from doorpost.store.activity import ActivityRow, ActivityStore
 from doorpost.store.database import Database
@@ -52,14 +53,16 @@ class ActivityLog:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopped = False
+        self.dropped = 0  # records that could not be written even alone
         self._thread = threading.Thread(target=self._run, name="doorpost-activity", daemon=True)
         self._thread.start()
 
     def record(self, rec: RequestRecord) -> None:
         self._queue.append(ActivityRow(
             rec.caller.org.id, uuid.uuid4().hex, now_us(), rec.caller.token_id, rec.method,
-            rec.path, rec.status, rec.latency_us, rec.dialect, rec.resource_type,
-            rec.resource_id, rec.notes, rec.changes, rec.error))
+            redacted(rec.path), rec.status, rec.latency_us, rec.dialect, rec.resource_type,
+            rec.resource_id, rec.notes, rec.changes,
+            redacted(rec.error) if rec.error else rec.error))
 
     def flush(self) -> None:
         """Write everything queued so far (also called at shutdown)."""
@@ -72,8 +75,17 @@ class ActivityLog:
             try:
                 with self.db.write() as conn:
                     ActivityStore(conn).insert_many(rows)
-            except Exception:  # never lose the server over the log; say so loudly
-                log.exception("could not write %d activity records", len(rows))
+            except Exception:  # write them one by one: one bad record fails no other
+                log.exception("could not write %d activity records at once; one by one",
+                              len(rows))
+                for row in rows:
+                    try:
+                        with self.db.write() as conn:
+                            ActivityStore(conn).insert_many([row])
+                    except Exception:
+                        self.dropped += 1
+                        log.exception("dropped the activity record of %s %s",
+                                      row.method, row.path)
 
     def close(self) -> None:
         self._stopped = True

@@ -18,6 +18,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from doorpost.service.errors import AdminError, NotFoundError
+from doorpost.scim.text import fold
 from doorpost.store.database import Database
 from doorpost.store.directory import now_us
 from doorpost.store.orgs import Organization, OrgStore
@@ -96,7 +97,7 @@ class Owners:
 
     def login(self, email: str, password: str) -> Owner:
         """Check a password; at most THROTTLE_MAX_FAILURES failures per address per window."""
-        email_ci = email.strip().lower()
+        email_ci = fold(email.strip())
         at = now_us()
         with self.db.read() as conn:
             store = OwnerStore(conn)

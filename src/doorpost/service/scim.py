@@ -125,7 +125,8 @@ class ScimService:
     # -- use cases -------------------------------------------------------------------
     @_retried
     def create(self, caller: Caller, rt: ResourceType, body: Any, base_url: str,
-               dialect: Reading | None = None) -> Outcome:
+               dialect: Reading | None = None, params: Mapping[str, Any] | None = None
+               ) -> Outcome:
         dialect = dialect or Reading(RFC)
         body, notes = dialect.normalize_resource(body, rt)
         parsed = parse_resource(body, rt)
@@ -140,7 +141,8 @@ class ScimService:
                 directory.apply_member_changes(
                     new_id, [MemberChange("add", tuple(parsed.members))], at)
             stored = Stored(doc, meta)
-            out = self._render_one(directory, rt, stored, Projection(), base_url)
+            out = self._render_one(directory, rt, stored, _projection(rt, params or {}),
+                                   base_url)
         result = self._single(201, rt, out, meta, base_url, notes)
         result.changes = changes_between(None, doc, [MemberChange("add", tuple(parsed.members))]
                                          if parsed.members else [])
@@ -198,7 +200,8 @@ class ScimService:
 
     @_retried
     def replace(self, caller: Caller, rt: ResourceType, id_: str, body: Any,
-                if_match: str | None, base_url: str, dialect: Reading | None = None) -> Outcome:
+                if_match: str | None, base_url: str, dialect: Reading | None = None,
+                params: Mapping[str, Any] | None = None) -> Outcome:
         """PUT (RFC 7644 §3.5.1): never creates; omitted readWrite attributes are cleared."""
         dialect = dialect or Reading(RFC)
         body, notes = dialect.normalize_resource(body, rt)
@@ -219,7 +222,8 @@ class ScimService:
                 delta = _member_delta(directory, id_, parsed.members or [])
                 changed = directory.apply_member_changes(id_, delta, at)
             meta = _save(directory, rt, current, doc, changed, at)
-            out = self._render_one(directory, rt, Stored(doc, meta), Projection(), base_url)
+            out = self._render_one(directory, rt, Stored(doc, meta),
+                                   _projection(rt, params or {}), base_url)
         result = self._single(200, rt, out, meta, base_url, notes)
         result.changes = changes_between(current.doc, doc, delta)
         return result

@@ -12,10 +12,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 
 TOKEN_PREFIX = "dp_scim_"
 DISPLAY_PREFIX_LENGTH = len(TOKEN_PREFIX) + 4
+
+
+_IN_TEXT = re.compile(re.escape(TOKEN_PREFIX) + r"[A-Za-z0-9_\-]*")
+
+
+def redacted(text: str) -> str:
+    """`text` with every token-shaped string replaced: a client that put its token in the
+    URL must not find it in the audit trail or its CSV export."""
+    return _IN_TEXT.sub(TOKEN_PREFIX + "[redacted]", text) if TOKEN_PREFIX in text else text
 
 
 def mint() -> str:

@@ -8,6 +8,7 @@ from typing import Any, Sequence
 from sqlalchemy import BigInteger, Connection, case, delete, func, insert, select
 
 from doorpost.store import tables as t
+from doorpost.store.storable import storable
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,8 @@ class ActivityStore:
     def insert_many(self, rows: Sequence[ActivityRow]) -> None:
         if rows:
             self.conn.execute(insert(t.scim_requests), [
-                {**r.__dict__, "notes": r.notes or None} for r in rows])
+                {k: storable(v) for k, v in {**r.__dict__, "notes": r.notes or None}.items()}
+                for r in rows])
 
     def search(self, org_id: int, *, limit: int = 100, offset: int = 0,
                status: str | None = None, method: str | None = None,

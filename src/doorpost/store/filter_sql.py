@@ -18,7 +18,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Callable
 
-from sqlalchemy import ColumnElement, Float, Table, and_, cast, not_, or_, select
+from sqlalchemy import ColumnElement, Float, Table, and_, cast, not_, or_, select, true
 
 from doorpost.scim.errors import InvalidFilter, InvalidValue
 from doorpost.scim.filter import And, Compare, Filter, Not, Or, Present, ValuePath
@@ -134,6 +134,8 @@ class FilterSql:
         objects and lists are never stored, so presence of the key is enough)."""
         if path.attr.multi_valued:
             return self.value_path(path, None)
+        if path.attr.mutability == "readOnly":
+            return true()  # `meta`: the server assigns it to every resource
         return self.json.text(self.doc, self.keys(path)).is_not(None)
 
     def selective(self, node: Filter) -> bool:

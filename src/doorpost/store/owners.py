@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
+from doorpost.scim.text import fold
 from doorpost.store import tables as t
 
 
@@ -48,12 +49,12 @@ class OwnerStore:
     def create(self, org_id: int, id_: str, email: str, setup_digest: str, expires_us: int,
                at_us: int) -> Owner:
         self.conn.execute(insert(t.owners).values(
-            org_id=org_id, id=id_, email=email, email_ci=email.lower(), created_us=at_us,
+            org_id=org_id, id=id_, email=email, email_ci=fold(email), created_us=at_us,
             setup_digest=setup_digest, setup_expires_us=expires_us))
         return Owner(org_id, id_, email, None)
 
     def by_email(self, email: str) -> Owner | None:
-        r = self.conn.execute(select(t.owners).where(t.owners.c.email_ci == email.lower())
+        r = self.conn.execute(select(t.owners).where(t.owners.c.email_ci == fold(email))
                               ).first()
         return _owner(r) if r else None
 
