@@ -40,6 +40,16 @@ class Member:
         return opens_doors(self.stored.doc.get("active"))
 
     @property
+    def status(self) -> str:
+        """Why this person may or may not open doors, in an owner's words."""
+        active = self.stored.doc.get("active")
+        if opens_doors(active):
+            return "active"
+        if active is False:
+            return "suspended by identity provider"
+        return "not active: the identity provider has not set 'active'"
+
+    @property
     def email(self) -> str:
         emails = self.stored.doc.get("emails") or []
         primary = [e for e in emails if e.get("primary")] or emails
