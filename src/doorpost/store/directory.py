@@ -58,8 +58,14 @@ def _stored(row: Any) -> Stored:
                                       row.version), row.created_us)
 
 
+def _readable(table: Any) -> Any:
+    """A resource's row as reads need it: everything but `doc_ci`, which only filters use
+    (reading it would parse a second copy of every document)."""
+    return select(*(c for c in table.c if c.name != "doc_ci"))
+
+
 # Statements built once: they run on nearly every request.
-_GET = {name: select(table).where(table.c.org_id == bindparam("org"),
+_GET = {name: _readable(table).where(table.c.org_id == bindparam("org"),
                                   table.c.id == bindparam("id"))
         for name, table in (("User", t.users), ("Group", t.groups))}
 _GET_FOR_UPDATE = {name: q.with_for_update() for name, q in _GET.items()}
@@ -96,7 +102,7 @@ class Directory:
         """Resources by id in one query, in the order of `ids` (unknown ids are skipped)."""
         table = self._table(rt)
         ids = [i for i in ids if "\x00" not in i]
-        rows = {r.id: _stored(r) for r in self.conn.execute(select(table).where(
+        rows = {r.id: _stored(r) for r in self.conn.execute(_readable(table).where(
             table.c.org_id == self.org_id, table.c.id.in_(list(ids))))} if ids else {}
         return [rows[i] for i in ids if i in rows]
 
@@ -121,7 +127,7 @@ class Directory:
             # walk every row of the organization in list order looking for the few matches.
             created = created + 0
         order += [created, table.c.id]
-        page = (select(table).where(*where).order_by(*order)
+        page = (_readable(table).where(*where).order_by(*order)
                 .limit(query.count).offset(query.start_index - 1))
         return count, page
 
@@ -182,7 +188,7 @@ class Directory:
         order = [table.c.created_us, table.c.id] if forward else \
             [table.c.created_us.desc(), table.c.id.desc()]
         rows = [_stored(r) for r in self.conn.execute(
-            select(table).where(*where).order_by(*order).limit(count + 1))]
+            _readable(table).where(*where).order_by(*order).limit(count + 1))]
         more = len(rows) > count
         rows = rows[:count]
         if not forward:
