@@ -252,27 +252,21 @@ class FilterSql:
 
     # -- ordering ----------------------------------------------------------------------
     def sort_key(self, path: ResolvedPath) -> ColumnElement[Any]:
-        """What `sortBy` orders by (RFC 7644 §3.4.2.3): the attribute's value, compared as
-        filters compare it (folded unless caseExact, by code point); for a multi-valued
-        attribute the primary value's, or else the first's."""
-        if path.attr.name in ("groups", "members") and path.attr.multi_valued:
-            raise InvalidValue(f"Cannot sort by '{path.dotted}': sort by an attribute of "
-                               f"the {self.rt.name} itself.")
+        """What `sortBy` orders by (RFC 7644 §3.4.2.3; `listing` has checked that the path
+        can be sorted by): the attribute's value, compared as filters compare it (folded
+        unless caseExact, by code point); for a multi-valued attribute the primary value's,
+        or else the first's."""
         if path.attr.multi_valued:
             sub = path.sub or path.attr.sub("value")
-            if sub is None:
-                raise InvalidValue(f"Cannot sort by '{path.dotted}': name a sub-attribute.")
+            assert sub is not None
             keys = self.keys(ResolvedPath(path.schema, path.extension, path.attr))
             key = self.json.first_element_text(self.doc, keys, sub.name)
             if sub.type in (INTEGER, DECIMAL):
                 key = cast(key, Float)
             return key.collate(self.collation) if self.collation and sub.string_like else key
-        if path.target.is_complex:
-            raise InvalidValue(f"Cannot sort by '{path.dotted}': name a sub-attribute, e.g. "
-                               f"{path.attr.name}.{path.target.sub_attributes[0].name}.")
         try:
             operand = self.operand(path)
-        except InvalidFilter as exc:
+        except InvalidFilter as exc:  # meta.location, meta.version: nothing to order by
             raise InvalidValue(f"Cannot sort by '{path.dotted}'.") from exc
         if operand.kind in ("text", "text_ci") and self.collation:
             return operand.expr.collate(self.collation)
