@@ -106,13 +106,20 @@ class Directory:
             table.c.org_id == self.org_id, table.c.id.in_(list(ids))))} if ids else {}
         return [rows[i] for i in ids if i in rows]
 
-    def list_statements(self, rt: ResourceType, query: ListQuery) -> tuple[Select[Any], Select[Any]]:
-        """The count and page queries of a list request (also what the query-plan tests check)."""
+    def _matching(self, rt: ResourceType, query: ListQuery
+                  ) -> tuple[Any, FilterSql, list[Any]]:
+        """The table, the filter translator and the WHERE clause of a list query: this
+        organization's rows that match its filter."""
         table = self._table(rt)
         translate = FilterSql(rt, self.backend, self.org_id)
-        where = [table.c.org_id == self.org_id]
+        where: list[Any] = [table.c.org_id == self.org_id]
         if query.filter is not None:
             where.append(translate.where(query.filter))
+        return table, translate, where
+
+    def list_statements(self, rt: ResourceType, query: ListQuery) -> tuple[Select[Any], Select[Any]]:
+        """The count and page queries of a list request (also what the query-plan tests check)."""
+        table, translate, where = self._matching(rt, query)
         count = select(func.count()).select_from(table).where(*where)
         order = []
         if query.sort_by is not None:
@@ -150,11 +157,7 @@ class Directory:
         selects = []
         total = 0
         for rank, (rt, query) in enumerate(parts):
-            table = self._table(rt)
-            translate = FilterSql(rt, self.backend, self.org_id)
-            where = [table.c.org_id == self.org_id]
-            if query.filter is not None:
-                where.append(translate.where(query.filter))
+            table, translate, where = self._matching(rt, query)
             key = translate.sort_key(query.sort_by) if query.sort_by is not None else null()
             selects.append(select(literal(rank).label("rank"), table.c.id.label("id"),
                                   table.c.created_us.label("created"), key.label("key"))
@@ -178,10 +181,7 @@ class Directory:
         """One cursor page in (created, id) order: the rows, and whether more rows lie beyond
         them in the direction of travel (RFC 9865). Nothing is counted: a page costs the
         same at the start and at the end of a million users."""
-        table = self._table(rt)
-        where: list[Any] = [table.c.org_id == self.org_id]
-        if query.filter is not None:
-            where.append(FilterSql(rt, self.backend, self.org_id).where(query.filter))
+        table, _, where = self._matching(rt, query)
         key = tuple_(table.c.created_us, table.c.id)
         if after is not None:
             where.append(key > tuple_(*after) if forward else key < tuple_(*after))
