@@ -11,6 +11,7 @@ import functools
 import hashlib
 import re
 import secrets
+import threading
 import uuid
 from dataclasses import dataclass
 
@@ -31,13 +32,30 @@ THROTTLE_MAX_FAILURES = 5
 MIN_PASSWORD = 12
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _hasher = PasswordHasher()
+# Each argon2 hash takes 64 MiB: at most this many run at once, whatever arrives, so
+# unauthenticated sign-in attempts hold a bounded amount of memory (about 128 MiB).
+HASHING_AT_ONCE = 2
+_hashing = threading.BoundedSemaphore(HASHING_AT_ONCE)
+
+
+def _verify(stored: str, password: str) -> bool:
+    with _hashing:
+        try:
+            return bool(_hasher.verify(stored, password))
+        except (VerificationError, InvalidHashError):
+            return False
+
+
+def _hash(password: str) -> str:
+    with _hashing:
+        return _hasher.hash(password)
 
 
 @functools.lru_cache(maxsize=1)
 def _dummy_hash() -> str:
     """Verified against when the address is unknown, so the answer takes the same time.
     Made on first use: an argon2 hash needs 64 MiB, which idle workers should not pay."""
-    return _hasher.hash(secrets.token_urlsafe(16))
+    return _hash(secrets.token_urlsafe(16))
 
 
 def _digest(token: str) -> str:
@@ -88,7 +106,7 @@ class Owners:
             if owner is None:
                 raise AdminError("This link has expired or was already used; ask an "
                                  "operator for a new one.")
-            store.set_password(owner, _hasher.hash(password))
+            store.set_password(owner, _hash(password))
         return owner
 
     def setup_link_valid(self, token: str) -> bool:
@@ -96,25 +114,24 @@ class Owners:
             return OwnerStore(conn).by_setup_digest(_digest(token), now_us()) is not None
 
     def login(self, email: str, password: str) -> Owner:
-        """Check a password; at most THROTTLE_MAX_FAILURES failures per address per window."""
+        """Check a password; at most THROTTLE_MAX_FAILURES attempts per address per window
+        are ever evaluated, however many arrive at once: each attempt is counted as a
+        failure, atomically with the check of the count, before the password is verified,
+        and a success clears the count."""
         email_ci = fold(email.strip())
-        at = now_us()
-        with self.db.read() as conn:
+        with self.db.write() as conn:
             store = OwnerStore(conn)
+            store.lock_address(email_ci)
+            at = now_us()
             recent = store.failures_since(email_ci, at - THROTTLE_WINDOW_SECONDS * 1_000_000)
+            if recent >= THROTTLE_MAX_FAILURES:
+                raise LoginRefused("Too many failed sign-ins for this address; try again in "
+                                   f"{THROTTLE_WINDOW_SECONDS // 60} minutes.")
+            store.add_failure(email_ci, at)  # taken back below if the password is right
             owner = store.by_email(email_ci)
-        if recent >= THROTTLE_MAX_FAILURES:
-            raise LoginRefused("Too many failed sign-ins for this address; try again in "
-                               f"{THROTTLE_WINDOW_SECONDS // 60} minutes.")
-        ok = False
-        try:
-            ok = _hasher.verify(owner.password_hash if owner and owner.password_hash
-                                else _dummy_hash(), password)
-        except (VerificationError, InvalidHashError):
-            ok = False
+        ok = _verify(owner.password_hash if owner and owner.password_hash else _dummy_hash(),
+                     password)
         if not ok or owner is None or owner.password_hash is None:
-            with self.db.write() as conn:
-                OwnerStore(conn).add_failure(email_ci, at)
             raise LoginRefused("Wrong email address or password.")
         with self.db.write() as conn:
             OwnerStore(conn).clear_failures(email_ci)

@@ -99,6 +99,13 @@ class OwnerStore:
                                                          s.digest == digest))
 
     # -- throttling ------------------------------------------------------------------
+    def lock_address(self, email_ci: str) -> None:
+        """Serialize sign-in attempts for one address until this transaction ends (SQLite's
+        writers are serialized already; PostgreSQL takes a transaction advisory lock)."""
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(select(func.pg_advisory_xact_lock(
+                func.hashtextextended(email_ci, 0))))
+
     def failures_since(self, email_ci: str, since_us: int) -> int:
         f = t.login_failures.c
         return int(self.conn.execute(select(func.count()).select_from(t.login_failures).where(
