@@ -121,6 +121,9 @@ class ScimApi:
         def run() -> Outcome:
             caller = authenticate(self.db, authorization)
             state["caller"] = caller
+            seen = request.scope.get("doorpost")
+            if isinstance(seen, dict):  # for the access log: who, never the token
+                seen.update(org=caller.org.slug, token_id=caller.token_id)
             dialect = self.choose_dialect(request, caller)
             state["dialect"] = dialect
             return action(caller, dialect, body, base, request)

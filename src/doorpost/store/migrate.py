@@ -6,6 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
 from alembic.runtime.migration import MigrationContext
 from alembic.autogenerate import compare_metadata
 
@@ -21,6 +23,14 @@ def alembic_config(url: str) -> Config:
     cfg.set_main_option("sqlalchemy.url", normalize_url(url).replace("%", "%%"))
     cfg.attributes["doorpost_url"] = normalize_url(url)
     return cfg
+
+
+def behind_head(engine: Engine) -> str | None:
+    """None when the database's schema is at the newest migration; else what it is at."""
+    head = ScriptDirectory.from_config(alembic_config(str(engine.url))).get_current_head()
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    return None if current == head else f"schema at {current or 'nothing'}, code needs {head}"
 
 
 def upgrade(url: str, revision: str = "head") -> None:
