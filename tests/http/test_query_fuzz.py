@@ -129,3 +129,21 @@ def test_console_parameters_never_5xx(db: Database, server: LiveServer, seeded: 
     for path in ("/admin/members/%00", "/admin/groups/%00", "/admin/activity/%00",
                  "/admin/members/" + "9" * 40, "/admin/groups/%C3%A9"):
         assert browser.get(path).status_code < 500, path
+
+
+def test_deeply_nested_search_members_and_surrogates_are_4xx(seeded: Tenant) -> None:
+    nested = "[" * 990 + '"userName"' + "]" * 990  # deeper than most JSON encoders go
+    head = '{"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], '
+    for key in ("attributes", "excludedAttributes", "sortBy", "filter", "count", "cursor"):
+        for path in ("/Users/.search", "/.search"):
+            r = seeded.client.post(path, content=f'{head}"{key}": {nested}}}'.encode(),
+                                   headers={"Content-Type": "application/scim+json"})
+            assert_scim_answer(r, (path, key))
+    for raw in (b'{"filter": "userName eq \\"\\ud800\\""}',
+                b'{"filter": "meta.created gt \\"\\udfff\\""}'):
+        r = seeded.client.post("/Users/.search", content=raw,
+                               headers={"Content-Type": "application/scim+json"})
+        assert_scim_answer(r, raw)
+    r = seeded.client.get("/Users", params={"filter": 'meta.created gt "\udfff"'.encode(
+        "utf-8", "surrogatepass").decode("latin-1")})
+    assert_scim_answer(r, "surrogate in the query")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from doorpost.scim.errors import InvalidValue
 from doorpost.scim.schema import Attribute, ResolvedPath, ResourceType, Schema
 from doorpost.scim.values import format_datetime
 
@@ -97,10 +98,18 @@ def _names(p: ResolvedPath | Schema, schema: Schema, attr: Attribute, sub: Attri
 
 
 def _names_in(raw: Any) -> list[str]:
+    """`attributes` / `excludedAttributes` as names: a comma-separated string (query) or a
+    list of strings (SearchRequest); anything else is refused."""
     if raw is None or raw == "":
         return []
-    names = raw if isinstance(raw, list) else str(raw).split(",")
-    return [n for n in (str(name).strip() for name in names) if n]
+    if isinstance(raw, str):
+        names = raw.split(",")
+    elif isinstance(raw, list) and all(isinstance(n, str) for n in raw):
+        names = raw
+    else:
+        raise InvalidValue("'attributes' and 'excludedAttributes' take attribute names: a "
+                           "comma-separated string, or a list of strings.")
+    return [n for n in (name.strip() for name in names) if n]
 
 
 def _bind_list(rt: ResourceType, raw: Any) -> tuple[ResolvedPath | Schema, ...]:
