@@ -122,6 +122,14 @@ class ScimService:
     def _directory(self, conn: Any, caller: Caller) -> Directory:
         return Directory(conn, caller.org.id, self.db.backend)
 
+    def _writer(self, conn: Any, caller: Caller) -> Directory:
+        """The directory for a write, with the organization's writes serialized first: a
+        write may touch related resources (a group its members, a user its groups), and
+        two such writes would otherwise lock rows in opposite orders."""
+        directory = self._directory(conn, caller)
+        directory.serialize_writes()
+        return directory
+
     # -- use cases -------------------------------------------------------------------
     @_retried
     def create(self, caller: Caller, rt: ResourceType, body: Any, base_url: str,
@@ -134,7 +142,7 @@ class ScimService:
         doc = self._prepare(rt, parsed.doc, creating=True)
         new_id = str(uuid.uuid4())
         with self.db.write() as conn:
-            directory = self._directory(conn, caller)
+            directory = self._writer(conn, caller)
             at = now_us()
             meta = directory.insert(rt, new_id, doc, at)
             if rt is GROUP_TYPE and parsed.members:
@@ -209,7 +217,7 @@ class ScimService:
         notes += _ignored_schema_notes(parsed.ignored_schemas)
         doc = self._prepare(rt, parsed.doc)
         with self.db.write() as conn:
-            directory = self._directory(conn, caller)
+            directory = self._writer(conn, caller)
             current = _locked(directory, rt, id_, if_match)
             notes += kept_on_put(rt, current.doc, doc)
             changed = 0
@@ -237,7 +245,7 @@ class ScimService:
         ops = parse_patch_request(body)
         projection = _projection(rt, params)
         with self.db.write() as conn:
-            directory = self._directory(conn, caller)
+            directory = self._writer(conn, caller)
             current = _locked(directory, rt, id_, if_match)
             secret = StoredPassword.take(current.doc)
             result = apply_patch(secret.working, ops, rt, dialect.policy, resource_id=id_)
@@ -260,7 +268,7 @@ class ScimService:
     @_retried
     def delete(self, caller: Caller, rt: ResourceType, id_: str, if_match: str | None) -> Outcome:
         with self.db.write() as conn:
-            directory = self._directory(conn, caller)
+            directory = self._writer(conn, caller)
             current = _locked(directory, rt, id_, if_match)
             directory.delete(rt, id_, now_us())
         return Outcome(204, {}, id_, changes=changes_between(current.doc, None, []))

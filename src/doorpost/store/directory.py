@@ -246,6 +246,16 @@ class Directory:
             last = rows[-1][0]
 
     # -- writes ------------------------------------------------------------------------
+    def serialize_writes(self) -> None:
+        """Hold this organization's write lock until the transaction ends. SQLite's writers
+        are serialized already (BEGIN IMMEDIATE); on PostgreSQL a transaction advisory lock
+        per organization does the same, so writes that touch each other's rows (a group
+        change touching its members, a member's rename touching its groups) queue instead
+        of deadlocking. Other organizations are not held up."""
+        if self.backend == "postgresql":
+            self.conn.execute(select(func.pg_advisory_xact_lock(
+                (WRITE_LOCK_SPACE << 32) | self.org_id)))
+
     # A resource's version and lastModified follow its representation, and the
     # representation includes the relations: a user's `groups` (with each group's name) and
     # a group's `members` (with each member's display). So a write also touches the related
@@ -415,6 +425,9 @@ class Directory:
                 self._touch(t.users, added, at_us)
             total += len(added)
         return total
+
+
+WRITE_LOCK_SPACE = 0x5C1  # the advisory-lock namespace of SCIM writes (key: organization id)
 
 
 # What each resource type shows of itself in the other side's representation: a user's
