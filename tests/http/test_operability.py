@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -36,18 +38,26 @@ def test_request_ids_and_the_access_log(tenant: Tenant, caplog: pytest.LogCaptur
                                         ) -> None:
     logger = logging.getLogger("doorpost.access")
     logger.addHandler(caplog.handler)
+
+    def lines() -> list[dict[str, Any]]:
+        return [json.loads(rec.getMessage()) for rec in caplog.records
+                if rec.name == "doorpost.access"]
     try:
         r = tenant.post("/Users", user_body("log@example.com"), headers={"X-Request-Id": "abc-1"})
         assert r.headers["x-request-id"] == "abc-1"
         made = tenant.client.get(f"/Users/{r.json()['id']}", headers={"X-Request-Id": "bad id!"})
         assert len(made.headers["x-request-id"]) == 32  # not a sane id: one of ours instead
+        # the line is written once the response has gone out: wait for it
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not any(
+                line["request_id"] == made.headers["x-request-id"] for line in lines()):
+            time.sleep(0.02)
     finally:
         logger.removeHandler(caplog.handler)
-    lines = [json.loads(rec.getMessage()) for rec in caplog.records
-             if rec.name == "doorpost.access"]
-    first = next(line for line in lines if line["request_id"] == "abc-1")
+    logged = lines()
+    first = next(line for line in logged if line["request_id"] == "abc-1")
     assert first["route"] == "/scim/v2/Users" and first["status"] == 201
     assert first["org"] == tenant.org.slug and first["token_id"] == tenant.token.record.id
-    second = next(line for line in lines if line["request_id"] == made.headers["x-request-id"])
+    second = next(line for line in logged if line["request_id"] == made.headers["x-request-id"])
     assert second["route"] == "/scim/v2/Users/{id}"
-    assert all(tenant.token.token not in json.dumps(line) for line in lines)
+    assert all(tenant.token.token not in json.dumps(line) for line in logged)
