@@ -8,6 +8,7 @@ PostgreSQL answers, its tests are skipped, except under CI (CI=true), where they
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -96,7 +97,13 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def server(database_url: str) -> Iterator[LiveServer]:
     """uvicorn serving Doorpost on a free loopback port, in a thread."""
-    settings = Settings(database_url=database_url, pool_size=4)
+    with serving(Settings(database_url=database_url, pool_size=4)) as live:
+        yield live
+
+
+@contextlib.contextmanager
+def serving(settings: Settings) -> Iterator[LiveServer]:
+    """Doorpost built from `settings`, served by uvicorn in a thread until the block ends."""
     port = _free_port()
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,  # type: ignore[arg-type]
                             log_level="warning", access_log=False, lifespan="off")

@@ -6,12 +6,17 @@ serves what it builds.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 
 from starlette.requests import Request
 
 from doorpost.config import Settings
+from doorpost.http import metrics
 from doorpost.http.app import build_http_app
+from doorpost.http.rate_limits import RateLimits
+from doorpost.http import openapi
 from doorpost.http.scim_api import ScimApi
 from doorpost.scim.dialects import Reading, choose
 from doorpost.console.app import build_console
@@ -49,9 +54,23 @@ def create_app(settings: Settings | None = None) -> object:
     _json_lines(logging.getLogger("doorpost.access"), settings.log_level.upper())
     db = Database(settings.database_url, pool_size=settings.pool_size)
     service = ScimService(db, settings.limits)
-    activity = ActivityLog(db, settings.activity_retention_days)
-    scim = ScimApi(db, service, settings.public_url, choose_dialect, activity.record)
+    activity = ActivityLog(db, settings.activity_retention_days,
+                           flush_seconds=settings.activity_flush_seconds,
+                           queue_max=settings.activity_queue_max,
+                           on_drop=metrics.ACTIVITY_DROPPED.inc)
+    rate_limits = RateLimits(settings.rate_limit_org, settings.rate_limit_bad_token,
+                             settings.rate_limit_storage,
+                             hashlib.sha256(settings.database_url.encode()).hexdigest()[:16])
+    scim = ScimApi(db, service, settings.public_url, choose_dialect, activity.record,
+                   rate_limits)
     console = build_console(Organizations(db), Owners(db), Sso(db), ActivityQueries(db),
                             DirectoryView(db), settings.public_url)
-    return build_http_app(db, scim, console, on_shutdown=[activity.close],
-                          readiness=lambda: behind_head(db.engine))
+
+    def gauges() -> None:
+        metrics.POOL_IN_USE.set(db.connections_in_use())
+        metrics.ACTIVITY_QUEUED.set(activity.depth)
+
+    return build_http_app(db, scim, console,
+                          on_shutdown=[activity.close, lambda: metrics.worker_exited(os.getpid())],
+                          readiness=lambda: behind_head(db.engine), gauges=gauges,
+                          openapi=openapi.document(settings.public_url, settings.limits))

@@ -11,6 +11,11 @@
 | DOORPOST_DB_POOL_SIZE | 8 | database connections per worker |
 | DOORPOST_LOG_LEVEL | info | logging level |
 | DOORPOST_ACTIVITY_RETENTION_DAYS | 90 | how long the provisioning activity log is kept |
+| DOORPOST_ACTIVITY_FLUSH_SECONDS | 0.25 | how late records of reads may be written (writes' records commit with them) |
+| DOORPOST_ACTIVITY_QUEUE_MAX | 10000 | records of reads held while the database is away; beyond, dropped and counted |
+| DOORPOST_RATE_LIMIT_ORG | 6000/minute | SCIM requests per organization (Entra's gallery bar is 25/s); then 429 |
+| DOORPOST_RATE_LIMIT_BAD_TOKEN | 60/minute | requests with a wrong token per client address; then 429 |
+| DOORPOST_RATE_LIMIT_STORAGE | memory:// | where the counters live: `memory://` per worker, `redis://host:6379` shared |
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ ENVIRONMENT_VARIABLES = (
     "DOORPOST_DATABASE_URL", "DOORPOST_DATA_DIR", "DOORPOST_PUBLIC_URL",
     "DOORPOST_MAX_PAGE_SIZE", "DOORPOST_DEFAULT_PAGE_SIZE", "DOORPOST_MAX_BODY_BYTES",
     "DOORPOST_DB_POOL_SIZE", "DOORPOST_LOG_LEVEL", "DOORPOST_ACTIVITY_RETENTION_DAYS",
+    "DOORPOST_ACTIVITY_FLUSH_SECONDS", "DOORPOST_ACTIVITY_QUEUE_MAX", "DOORPOST_RATE_LIMIT_ORG",
+    "DOORPOST_RATE_LIMIT_BAD_TOKEN", "DOORPOST_RATE_LIMIT_STORAGE",
 )
 
 
@@ -46,6 +53,28 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> i
     return value
 
 
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}.") from exc
+    if not 0 < value <= 3600:
+        raise ConfigError(f"{name} must be between 0 and 3600 seconds.")
+    return value
+
+
+def _rate(env: Mapping[str, str], name: str, default: str) -> str:
+    """A rate such as `6000/minute` (the `limits` notation; checked when the app starts)."""
+    raw = (env.get(name) or default).strip()
+    count, _, per = raw.partition("/")
+    if not (count.isascii() and count.isdigit() and int(count) > 0 and per.strip()):
+        raise ConfigError(f"{name} must look like '6000/minute', not {raw!r}.")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -54,6 +83,11 @@ class Settings:
     pool_size: int = 8
     log_level: str = "info"
     activity_retention_days: int = 90
+    activity_flush_seconds: float = 0.25
+    activity_queue_max: int = 10_000
+    rate_limit_org: str = "6000/minute"
+    rate_limit_bad_token: str = "60/minute"
+    rate_limit_storage: str = "memory://"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -69,4 +103,9 @@ class Settings:
         public = (env.get("DOORPOST_PUBLIC_URL") or "").rstrip("/") or None
         return cls(url, public, limits, _int(env, "DOORPOST_DB_POOL_SIZE", 8),
                    env.get("DOORPOST_LOG_LEVEL", "info"),
-                   _int(env, "DOORPOST_ACTIVITY_RETENTION_DAYS", 90))
+                   _int(env, "DOORPOST_ACTIVITY_RETENTION_DAYS", 90),
+                   _float(env, "DOORPOST_ACTIVITY_FLUSH_SECONDS", 0.25),
+                   _int(env, "DOORPOST_ACTIVITY_QUEUE_MAX", 10_000),
+                   _rate(env, "DOORPOST_RATE_LIMIT_ORG", "6000/minute"),
+                   _rate(env, "DOORPOST_RATE_LIMIT_BAD_TOKEN", "60/minute"),
+                   env.get("DOORPOST_RATE_LIMIT_STORAGE") or "memory://")

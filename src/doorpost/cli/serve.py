@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import tempfile
 
 import typer
 import uvicorn
@@ -16,12 +18,36 @@ DEMO_SLUG = "demo"
 @admin_errors
 def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
           port: int = typer.Option(8000, help="Port to listen on."),
-          workers: int = typer.Option(1, help="Worker processes (stateless; add freely)."),
+          workers: int = typer.Option(1, min=1, help="Worker processes (stateless; about one "
+                                      "per core, on PostgreSQL)."),
+          graceful_timeout: int = typer.Option(
+              30, min=1, help="On SIGTERM: seconds to let requests in flight finish."),
           ) -> None:
-    """Serve the SCIM API (and /healthz) with uvicorn."""
+    """Serve the SCIM API, the console and the operational endpoints with uvicorn.
+
+    SIGTERM stops accepting connections, lets requests in flight finish (up to
+    --graceful-timeout seconds), writes the queued activity records, then exits. With
+    several workers, metrics are kept per process in PROMETHEUS_MULTIPROC_DIR (a fresh
+    temporary directory unless set) and every scrape sums them."""
+    if workers > 1:
+        _multiprocess_metrics()
     typer.echo(f"Doorpost SCIM endpoint: {tenant_url(host, port)}")
     uvicorn.run("doorpost.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info", access_log=False, proxy_headers=True)
+                log_level="info", access_log=False, proxy_headers=True,
+                timeout_graceful_shutdown=graceful_timeout)
+
+
+def _multiprocess_metrics() -> None:
+    """Give the workers one metrics directory, emptied: files of an earlier run's processes
+    would otherwise be summed into this one's."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
+        directory = tempfile.mkdtemp(prefix="doorpost-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    os.makedirs(directory, exist_ok=True)
+    for name in os.listdir(directory):
+        if name.endswith(".db"):
+            os.remove(os.path.join(directory, name))
 
 
 DEMO_TOKEN = "demo"

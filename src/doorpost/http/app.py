@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from doorpost.http import metrics
 from doorpost.http.scim_api import ScimApi
 from doorpost.store.database import Database
 
@@ -42,7 +43,11 @@ def route_of(path: str) -> str:
 
 def build_http_app(db: Database, scim: ScimApi, console: ASGIApp | None = None,
                    on_shutdown: Sequence[Callable[[], None]] = (),
-                   readiness: Callable[[], str | None] | None = None) -> Starlette:
+                   readiness: Callable[[], str | None] | None = None,
+                   gauges: Callable[[], None] | None = None,
+                   openapi: dict[str, Any] | None = None) -> Starlette:
+    """`gauges` refreshes this worker's gauges (after each request and at each scrape);
+    `openapi` is the document served at `/openapi.json`."""
     async def healthz(_request: Request) -> Response:
         try:
             await run_in_threadpool(db.ping)
@@ -68,6 +73,16 @@ def build_http_app(db: Database, scim: ScimApi, console: ASGIApp | None = None,
         """The process answers (no database): liveness, and the benchmark's floor."""
         return PlainTextResponse("ok")
 
+    async def metrics_endpoint(_request: Request) -> Response:
+        """Prometheus text format, every worker's counters summed (multiprocess mode)."""
+        body, content_type = metrics.exposition(gauges)
+        return Response(body, media_type=content_type)
+
+    openapi_body = json.dumps(openapi or {}).encode()
+
+    async def openapi_endpoint(_request: Request) -> Response:
+        return Response(openapi_body, media_type="application/json")
+
     async def index(_request: Request) -> Response:
         return PlainTextResponse("Doorpost: SCIM 2.0 provisioning for physical access control.\n"
                                  f"Point your identity provider at {SCIM_PREFIX}; owners sign "
@@ -80,8 +95,10 @@ def build_http_app(db: Database, scim: ScimApi, console: ASGIApp | None = None,
             hook()
 
     routes: list[BaseRoute] = [Route("/healthz", healthz), Route("/readyz", readyz),
-                               Route("/livez", livez),
+                               Route("/livez", livez), Route("/metrics", metrics_endpoint),
                                Route("/", index)]
+    if openapi is not None:
+        routes.append(Route("/openapi.json", openapi_endpoint))
     if console is not None:
         routes.append(Mount("/admin", app=console))
     app = Starlette(routes=routes, lifespan=lifespan)
@@ -122,10 +139,15 @@ def build_http_app(db: Database, scim: ScimApi, console: ASGIApp | None = None,
         try:
             await route(scope, receive, send_with_id)
         finally:
+            seconds = time.perf_counter() - started
             access_log.info(json.dumps({
                 "request_id": request_id, "method": scope.get("method"),
                 "route": route_of(scope.get("path", "")), "status": seen["status"],
-                "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+                "latency_ms": round(seconds * 1000, 2),
                 "org": seen.get("org"), "token_id": seen.get("token_id")}))
+            metrics.observe(scope.get("path", ""), scope.get("method", ""), seen["status"],
+                            seconds, seen.get("dialect"))
+            if gauges is not None:
+                gauges()
 
     return asgi  # type: ignore[return-value]

@@ -7,7 +7,7 @@ from typing import Any, AsyncIterator, Iterator, Mapping
 import orjson
 from starlette.responses import Response, StreamingResponse
 
-from doorpost.scim.errors import ScimError, Unavailable
+from doorpost.scim.errors import ScimError
 
 SCIM_MEDIA_TYPE = "application/scim+json"
 
@@ -28,6 +28,6 @@ def streamed_response(status: int, chunks: Iterator[bytes] | AsyncIterator[bytes
 
 def error_response(error: ScimError) -> Response:
     headers = {"WWW-Authenticate": 'Bearer realm="doorpost"'} if error.status == 401 else {}
-    if isinstance(error, Unavailable):
+    if error.retry_after_s is not None:
         headers["Retry-After"] = str(error.retry_after_s)
     return scim_response(error.status, error.to_body(), headers)

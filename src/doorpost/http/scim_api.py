@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from doorpost.http.body import Body, read_body
+from doorpost.http.rate_limits import RateLimits
 from doorpost.http.responses import (
     SCIM_MEDIA_TYPE,
     error_response,
@@ -25,10 +26,16 @@ from doorpost.http.responses import (
 from doorpost.scim import discovery
 from doorpost.scim.definitions import GROUP_TYPE, RESOURCE_TYPES, SCHEMAS, USER_TYPE
 from doorpost.scim.dialects import Reading
-from doorpost.scim.errors import InternalError, MethodNotAllowed, NotFound, ScimError
+from doorpost.scim.errors import (
+    InternalError,
+    MethodNotAllowed,
+    NotFound,
+    ScimError,
+    Unauthorized,
+)
 from doorpost.scim.listing import list_response, parse_search_body
 from doorpost.scim.schema import ResourceType
-from doorpost.service.activity import RequestRecord
+from doorpost.service.activity import Audit, RequestRecord
 from doorpost.service.auth import Caller, authenticate
 from doorpost.service.scim import Outcome, ScimService
 from doorpost.store.database import Database
@@ -53,12 +60,14 @@ class ScimApi:
     """ASGI-facing handler for everything under the SCIM base path."""
 
     def __init__(self, db: Database, service: ScimService, public_url: str | None,
-                 choose_dialect: DialectChooser, record: Recorder | None = None) -> None:
+                 choose_dialect: DialectChooser, record: Recorder | None = None,
+                 rate_limits: RateLimits | None = None) -> None:
         self.db = db
         self.service = service
         self.public_url = public_url
         self.choose_dialect = choose_dialect
-        self.record = record
+        self.record = record  # the batched path; a write's record commits with the write
+        self.rate_limits = rate_limits
 
     def base_url(self, request: Request) -> str:
         if self.public_url:
@@ -70,7 +79,7 @@ class ScimApi:
         state: dict[str, Any] = {"caller": None, "dialect": None, "rt": None, "outcome": None}
         error: str | None = None
         try:
-            response = await self.dispatch(request, state)
+            response = await self.dispatch(request, state, started)
         except ScimError as exc:
             response = error_response(exc)
             error = exc.detail
@@ -78,8 +87,9 @@ class ScimApi:
             log.exception("unhandled error on %s %s", request.method, request.url.path)
             response = error_response(InternalError("An internal error occurred; it has been "
                                                     "logged."))
-        if self.record is not None and state["caller"] is not None:
-            outcome: Outcome | None = state["outcome"]
+        outcome: Outcome | None = state["outcome"]
+        if self.record is not None and state["caller"] is not None and not (
+                outcome is not None and outcome.recorded):
             rt: ResourceType | None = state["rt"]
             self.record(RequestRecord(
                 state["caller"], request.method, request.url.path, response.status_code,
@@ -90,7 +100,8 @@ class ScimApi:
                 outcome.changes if outcome else None, error))
         return response
 
-    async def dispatch(self, request: Request, state: dict[str, Any]) -> Response:
+    async def dispatch(self, request: Request, state: dict[str, Any],
+                       started_ns: int = 0) -> Response:
         """Route, read the body, then do everything else in one call: authenticate, pick the
         dialect, run the use case. On SQLite the call runs inline; on PostgreSQL in one
         worker-thread hop (see `Database.runs_inline`)."""
@@ -118,22 +129,36 @@ class ScimApi:
             if method in ("POST", "PUT", "PATCH") else None
         authorization = request.headers.get("authorization")
 
+        address = request.client.host if request.client else ""
+
         def run() -> Outcome:
-            caller = authenticate(self.db, authorization)
+            try:
+                caller = authenticate(self.db, authorization)
+            except Unauthorized:
+                if self.rate_limits is not None:
+                    self.rate_limits.count_bad_token(address)
+                raise
             state["caller"] = caller
+            if self.rate_limits is not None:
+                self.rate_limits.count_request(caller.org.id)
             seen = request.scope.get("doorpost")
             if isinstance(seen, dict):  # for the access log: who, never the token
                 seen.update(org=caller.org.slug, token_id=caller.token_id)
             dialect = self.choose_dialect(request, caller)
             state["dialect"] = dialect
-            return action(caller, dialect, body, base, request)
+            if isinstance(seen, dict):
+                seen["dialect"] = dialect.name
+            audit = Audit(caller, method, request.url.path, started_ns, dialect,
+                          rt.name if rt else None) if self.record is not None else None
+            return action(caller, dialect, body, base, request, audit)
 
         outcome = run() if self.db.runs_inline else await run_in_threadpool(run)
         state["outcome"] = outcome
         return self.respond(outcome)
 
     def action(self, method: str, rt: ResourceType | None, segments: list[str]
-               ) -> Callable[[Caller, Reading, Body | None, str, Request], Outcome]:
+               ) -> Callable[[Caller, Reading, Body | None, str, Request, Audit | None],
+                             Outcome]:
         """The use case for this method and path (405 when there is none)."""
         svc = self.service
 
@@ -143,34 +168,36 @@ class ScimApi:
         if rt is None:  # /.search at the root
             if method != "POST":
                 raise MethodNotAllowed("Use POST for /.search.")
-            return lambda c, d, b, base, r: svc.search_all(
+            return lambda c, d, b, base, r, a: svc.search_all(
                 c, parse_search_body(b.json()), base, d)  # type: ignore[union-attr]
         if len(segments) == 1:
             if method == "GET":
-                return lambda c, d, b, base, r: svc.list_resources(c, rt, params(r), base, d)
+                return lambda c, d, b, base, r, a: svc.list_resources(c, rt, params(r), base,
+                                                                      d)
             if method == "POST":
-                return lambda c, d, b, base, r: svc.create(
-                    c, rt, b.json(), base, d, params(r))  # type: ignore[union-attr]
+                return lambda c, d, b, base, r, a: svc.create(
+                    c, rt, b.json(), base, d, params(r), a)  # type: ignore[union-attr]
             raise MethodNotAllowed(f"{method} is not allowed on /{rt.endpoint}.")
         if segments[1].lower() == ".search":
             if method != "POST":
                 raise MethodNotAllowed(f"Use POST for /{rt.endpoint}/.search.")
-            return lambda c, d, b, base, r: svc.list_resources(
+            return lambda c, d, b, base, r, a: svc.list_resources(
                 c, rt, parse_search_body(b.json()), base, d)  # type: ignore[union-attr]
         id_ = segments[1]
         if method == "GET":
-            return lambda c, d, b, base, r: svc.get(c, rt, id_, params(r), base,
-                                                    r.headers.get("if-none-match"))
+            return lambda c, d, b, base, r, a: svc.get(c, rt, id_, params(r), base,
+                                                       r.headers.get("if-none-match"))
         if method == "PUT":
-            return lambda c, d, b, base, r: svc.replace(
+            return lambda c, d, b, base, r, a: svc.replace(
                 c, rt, id_, b.json(), r.headers.get("if-match"), base, d,  # type: ignore[union-attr]
-                params(r))
+                params(r), a)
         if method == "PATCH":
-            return lambda c, d, b, base, r: svc.patch(
+            return lambda c, d, b, base, r, a: svc.patch(
                 c, rt, id_, b.json(), r.headers.get("if-match"), params(r), base,  # type: ignore[union-attr]
-                d)
+                d, a)
         if method == "DELETE":
-            return lambda c, d, b, base, r: svc.delete(c, rt, id_, r.headers.get("if-match"))
+            return lambda c, d, b, base, r, a: svc.delete(c, rt, id_, r.headers.get("if-match"),
+                                                          a)
         raise MethodNotAllowed(f"{method} is not allowed on /{rt.endpoint}/{{id}}.")
 
     def respond(self, outcome: Outcome) -> Response:

@@ -32,6 +32,7 @@ class ScimError(Exception):
 
     status: int = 400
     scim_type: str | None = None
+    retry_after_s: int | None = None  # sent as `Retry-After` when set
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -119,3 +120,13 @@ class Unavailable(ScimError):
 
     status = 503
     retry_after_s = 1
+
+
+class TooManyRequests(ScimError):
+    """A rate limit was reached; `Retry-After` says when the next request may pass."""
+
+    status = 429
+
+    def __init__(self, detail: str, retry_after_s: int) -> None:
+        super().__init__(detail)
+        self.retry_after_s = max(1, retry_after_s)

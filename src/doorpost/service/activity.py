@@ -1,8 +1,14 @@
 """Provisioning activity: every authenticated SCIM request, with the normalizations applied.
 
-Recording must not slow requests down or turn reads into writes on the request path, so
-records are queued in memory and written in batches by one background thread (at most
-`FLUSH_SECONDS` late). Tokens are never recorded, only the token's id.
+Two paths, one record format:
+- a **write** that commits stores its record inside its own transaction (`Audit`), so an
+  acknowledged write always has its audit record, even across `kill -9`, and a write that
+  rolls back leaves none;
+- **reads and refused requests** changed nothing, so their records may wait: they are
+  queued in memory (bounded: beyond `queue_max` they are dropped and counted) and written
+  in batches by one background thread, at most `flush_seconds` late, and drained at
+  shutdown (SIGTERM).
+Tokens are never recorded, only the token's id; a token pasted into a path is redacted.
 """
 
 from __future__ import annotations
@@ -13,8 +19,13 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
+from sqlalchemy import Connection
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from doorpost.scim.dialects import Reading
 from doorpost.service.auth import Caller
 from doorpost.service.tokens import redacted
 from doorpost.service.errors import NotFoundError
@@ -24,6 +35,7 @@ from doorpost.store.directory import now_us
 from doorpost.store.orgs import OrgStore
 
 FLUSH_SECONDS = 0.25
+QUEUE_MAX = 10_000
 log = logging.getLogger("doorpost.activity")
 
 
@@ -43,26 +55,72 @@ class RequestRecord:
     changes: dict[str, Any] | None = None
     error: str | None = None
 
+    def row(self) -> ActivityRow:
+        """The stored form (the one conversion both paths use)."""
+        return ActivityRow(
+            self.caller.org.id, uuid.uuid4().hex, now_us(), self.caller.token_id, self.method,
+            redacted(self.path), self.status, self.latency_us, self.dialect,
+            self.resource_type, self.resource_id, self.notes, self.changes,
+            redacted(self.error) if self.error else self.error)
+
+
+@dataclass(frozen=True)
+class Audit:
+    """What HTTP knows of a write before its use case runs; the use case completes the
+    record and stores it in the write's own transaction (`store`), before it commits."""
+
+    caller: Caller
+    method: str
+    path: str
+    started_ns: int
+    dialect: Reading | None  # read at `store`: the body's shape may still reveal the dialect
+    resource_type: str | None
+
+    def store(self, conn: Connection, status: int, resource_id: str | None,
+              notes: list[dict[str, str]], changes: dict[str, Any] | None) -> None:
+        latency_us = (time.perf_counter_ns() - self.started_ns) // 1000  # until the commit
+        ActivityStore(conn).insert_many([RequestRecord(
+            self.caller, self.method, self.path, status, latency_us,
+            self.dialect.label if self.dialect else None, self.resource_type, resource_id, notes, changes).row()])
+
+
+Counter = Callable[[int], None]
+
 
 class ActivityLog:
-    def __init__(self, db: Database, retention_days: int = 90) -> None:
+    """The batched path, for records of requests that wrote nothing."""
+
+    def __init__(self, db: Database, retention_days: int = 90, *,
+                 flush_seconds: float = FLUSH_SECONDS, queue_max: int = QUEUE_MAX,
+                 on_drop: Counter | None = None) -> None:
         self.db = db
         self.retention_days = retention_days
+        self.flush_seconds = flush_seconds
+        self.queue_max = queue_max
+        self.on_drop = on_drop
         self._next_prune = 0.0
         self._queue: deque[ActivityRow] = deque()
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopped = False
-        self.dropped = 0  # records that could not be written even alone
+        self.dropped = 0  # records not kept: queue full, or unwritable even alone
         self._thread = threading.Thread(target=self._run, name="doorpost-activity", daemon=True)
         self._thread.start()
 
+    @property
+    def depth(self) -> int:
+        return len(self._queue)
+
     def record(self, rec: RequestRecord) -> None:
-        self._queue.append(ActivityRow(
-            rec.caller.org.id, uuid.uuid4().hex, now_us(), rec.caller.token_id, rec.method,
-            redacted(rec.path), rec.status, rec.latency_us, rec.dialect, rec.resource_type,
-            rec.resource_id, rec.notes, rec.changes,
-            redacted(rec.error) if rec.error else rec.error))
+        if len(self._queue) >= self.queue_max:  # the database is down or far behind
+            self._drop(1)
+            return
+        self._queue.append(rec.row())
+
+    def _drop(self, n: int) -> None:
+        self.dropped += n
+        if self.on_drop is not None:
+            self.on_drop(n)
 
     def flush(self) -> None:
         """Write everything queued so far (also called at shutdown)."""
@@ -75,6 +133,15 @@ class ActivityLog:
             try:
                 with self.db.write() as conn:
                     ActivityStore(conn).insert_many(rows)
+                return
+            except (OperationalError, PoolTimeout):  # the database, not a record: keep them
+                log.warning("activity log: database unavailable, %d records kept for the "
+                            "next attempt", len(rows))
+                room = max(self.queue_max - len(self._queue), 0)
+                self._queue.extendleft(reversed(rows[:room]))
+                if len(rows) > room:
+                    self._drop(len(rows) - room)
+                return
             except Exception:  # write them one by one: one bad record fails no other
                 log.exception("could not write %d activity records at once; one by one",
                               len(rows))
@@ -83,7 +150,7 @@ class ActivityLog:
                         with self.db.write() as conn:
                             ActivityStore(conn).insert_many([row])
                     except Exception:
-                        self.dropped += 1
+                        self._drop(1)
                         log.exception("dropped the activity record of %s %s",
                                       row.method, row.path)
 
@@ -95,7 +162,7 @@ class ActivityLog:
 
     def _run(self) -> None:
         while not self._stopped:
-            self._wake.wait(FLUSH_SECONDS)
+            self._wake.wait(self.flush_seconds)
             self.flush()
             if time.monotonic() >= self._next_prune:  # retention, hourly
                 self._next_prune = time.monotonic() + 3600

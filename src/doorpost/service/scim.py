@@ -35,6 +35,7 @@ from doorpost.scim.patch import MemberChange, apply_patch, parse_patch_request
 from doorpost.scim.render import Meta, Projection, project_relation, render
 from doorpost.scim.resource import parse_resource
 from doorpost.scim.schema import ResourceType
+from doorpost.service.activity import Audit
 from doorpost.service.auth import Caller
 from doorpost.service import streaming
 from doorpost.service.passwords import StoredPassword, hash_password
@@ -53,6 +54,7 @@ class Outcome:
     changes: dict[str, Any] | None = None  # before/after of what a write changed
     raw: bytes | None = None  # the body, already serialized
     stream: Iterator[bytes] | None = None  # the body, written chunk by chunk
+    recorded: bool = False  # its activity record committed with the write (`Audit`)
 
 
 def _opened(producer: Iterator[Outcome | bytes]) -> Outcome:
@@ -130,11 +132,20 @@ class ScimService:
         directory.serialize_writes()
         return directory
 
+    @staticmethod
+    def _audited(conn: Any, audit: Audit | None, outcome: Outcome) -> Outcome:
+        """Store the write's activity record in the write's transaction, before it commits."""
+        if audit is not None:
+            audit.store(conn, outcome.status, outcome.resource_id,
+                        [n.to_json() for n in outcome.notes], outcome.changes)
+            outcome.recorded = True
+        return outcome
+
     # -- use cases -------------------------------------------------------------------
     @_retried
     def create(self, caller: Caller, rt: ResourceType, body: Any, base_url: str,
-               dialect: Reading | None = None, params: Mapping[str, Any] | None = None
-               ) -> Outcome:
+               dialect: Reading | None = None, params: Mapping[str, Any] | None = None,
+               audit: Audit | None = None) -> Outcome:
         dialect = dialect or Reading(RFC)
         body, notes = dialect.normalize_resource(body, rt)
         parsed = parse_resource(body, rt)
@@ -151,10 +162,11 @@ class ScimService:
             stored = Stored(doc, meta)
             out = self._render_one(directory, rt, stored, _projection(rt, params or {}),
                                    base_url)
-        result = self._single(201, rt, out, meta, base_url, notes)
-        result.changes = changes_between(None, doc, [MemberChange("add", tuple(parsed.members))]
-                                         if parsed.members else [])
-        return result
+            result = self._single(201, rt, out, meta, base_url, notes)
+            result.changes = changes_between(
+                None, doc, [MemberChange("add", tuple(parsed.members))] if parsed.members
+                else [])
+            return self._audited(conn, audit, result)
 
     def get(self, caller: Caller, rt: ResourceType, id_: str, params: Mapping[str, Any],
             base_url: str, if_none_match: str | None = None) -> Outcome:
@@ -209,7 +221,8 @@ class ScimService:
     @_retried
     def replace(self, caller: Caller, rt: ResourceType, id_: str, body: Any,
                 if_match: str | None, base_url: str, dialect: Reading | None = None,
-                params: Mapping[str, Any] | None = None) -> Outcome:
+                params: Mapping[str, Any] | None = None, audit: Audit | None = None
+                ) -> Outcome:
         """PUT (RFC 7644 §3.5.1): never creates; omitted readWrite attributes are cleared."""
         dialect = dialect or Reading(RFC)
         body, notes = dialect.normalize_resource(body, rt)
@@ -232,13 +245,14 @@ class ScimService:
             meta = _save(directory, rt, current, doc, changed, at)
             out = self._render_one(directory, rt, Stored(doc, meta),
                                    _projection(rt, params or {}), base_url)
-        result = self._single(200, rt, out, meta, base_url, notes)
-        result.changes = changes_between(current.doc, doc, delta)
-        return result
+            result = self._single(200, rt, out, meta, base_url, notes)
+            result.changes = changes_between(current.doc, doc, delta)
+            return self._audited(conn, audit, result)
 
     @_retried
     def patch(self, caller: Caller, rt: ResourceType, id_: str, body: Any, if_match: str | None,
-              params: Mapping[str, Any], base_url: str, dialect: Reading | None = None) -> Outcome:
+              params: Mapping[str, Any], base_url: str, dialect: Reading | None = None,
+              audit: Audit | None = None) -> Outcome:
         """PATCH (RFC 7644 §3.5.2): atomic; a no-op keeps version and lastModified."""
         dialect = dialect or Reading(RFC)
         body, notes = dialect.normalize_patch(body, rt)
@@ -257,21 +271,24 @@ class ScimService:
             wants_body = rt is USER_TYPE or projection.only
             out = (self._render_one(directory, rt, Stored(doc, meta), projection, base_url)
                    if wants_body else None)
-        changes = changes_between(current.doc, doc, result.member_changes) \
-            if meta.version != current.meta.version else None
-        if out is None:
-            return Outcome(204, {"ETag": meta.etag}, meta.id, notes, changes)
-        outcome = self._single(200, rt, out, meta, base_url, notes)
-        outcome.changes = changes
-        return outcome
+            changes = changes_between(current.doc, doc, result.member_changes) \
+                if meta.version != current.meta.version else None
+            if out is None:
+                outcome = Outcome(204, {"ETag": meta.etag}, meta.id, notes, changes)
+            else:
+                outcome = self._single(200, rt, out, meta, base_url, notes)
+                outcome.changes = changes
+            return self._audited(conn, audit, outcome)
 
     @_retried
-    def delete(self, caller: Caller, rt: ResourceType, id_: str, if_match: str | None) -> Outcome:
+    def delete(self, caller: Caller, rt: ResourceType, id_: str, if_match: str | None,
+               audit: Audit | None = None) -> Outcome:
         with self.db.write() as conn:
             directory = self._writer(conn, caller)
             current = _locked(directory, rt, id_, if_match)
             directory.delete(rt, id_, now_us())
-        return Outcome(204, {}, id_, changes=changes_between(current.doc, None, []))
+            return self._audited(conn, audit, Outcome(
+                204, {}, id_, changes=changes_between(current.doc, None, [])))
 
     def list_resources(self, caller: Caller, rt: ResourceType, params: Mapping[str, Any], base_url: str,
              dialect: Reading | None = None) -> Outcome:

@@ -28,6 +28,11 @@ class Database:
         # its work goes to the thread pool and the event loop keeps serving other requests.
         self.runs_inline: bool = self.backend == "sqlite"
 
+    def connections_in_use(self) -> int:
+        """Connections checked out of the pool now (for the metrics)."""
+        checkedout = getattr(self.engine.pool, "checkedout", None)
+        return int(checkedout()) if callable(checkedout) else 0
+
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
         """A read. SQLite: one deferred transaction, so every statement sees one snapshot.
