@@ -100,7 +100,11 @@ class Settings:
             default_page_size=min(_int(env, "DOORPOST_DEFAULT_PAGE_SIZE", 100), max_page),
             max_body_bytes=_int(env, "DOORPOST_MAX_BODY_BYTES", 1_048_576),
         )
-        public = (env.get("DOORPOST_PUBLIC_URL") or "").rstrip("/") or None
+        public = (env.get("DOORPOST_PUBLIC_URL") or "").strip().rstrip("/") or None
+        if public is not None and not (public.startswith(("https://", "http://"))
+                                       and "?" not in public and "#" not in public):
+            raise ConfigError("DOORPOST_PUBLIC_URL must be the external base URL, such as "
+                              f"https://doors.example.com, not {public!r}.")
         return cls(url, public, limits, _int(env, "DOORPOST_DB_POOL_SIZE", 8),
                    env.get("DOORPOST_LOG_LEVEL", "info"),
                    _int(env, "DOORPOST_ACTIVITY_RETENTION_DAYS", 90),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 
 import httpx
+import pytest
 
 from doorpost.service.activity import ActivityLog, RequestRecord
 from doorpost.service.auth import Caller
@@ -72,14 +73,15 @@ def test_a_refused_write_leaves_no_record_of_success(db: Database, database_url:
     assert [s for m, _, s in _records(db, org_id) if m == "POST"] == [201]  # the 409 was queued
 
 
-def test_sigterm_writes_the_queued_records_of_reads(db: Database, database_url: str) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_sigterm_writes_the_queued_records_of_reads(db: Database, database_url: str,
+                                                    workers: int) -> None:
     org_id, token = _tenant(db)
-    server = ServerProcess(database_url, env=SLOW_BATCHES).start()
+    server = ServerProcess(database_url, env=SLOW_BATCHES, workers=workers).start()
     try:
-        with httpx.Client(base_url=f"{server.url}/scim/v2", timeout=10,
-                          headers={"Authorization": f"Bearer {token}"}) as client:
-            for _ in range(12):
-                assert client.get("/Users").status_code == 200
+        for _ in range(12):  # a connection each: with two workers, both hold some
+            assert httpx.get(f"{server.url}/scim/v2/Users", timeout=10,
+                             headers={"Authorization": f"Bearer {token}"}).status_code == 200
         assert _records(db, org_id) == []  # still queued: the batch waits 600 s
         # uvicorn shuts down gracefully, then re-raises the signal: the exit is by SIGTERM
         assert server.terminate() in (0, -15)
