@@ -202,3 +202,32 @@ def test_db_commands_json(cli: CliRunner) -> None:
     upgraded = json.loads(run(cli, "db", "upgrade", "--json"))
     assert upgraded["upgraded_to"] == "head" and upgraded["created"] is False
     assert json.loads(run(cli, "db", "check", "--json")) == {"drift": []}
+
+
+def test_sso_set_show_unset(cli: CliRunner, tmp_path: object, monkeypatch: pytest.MonkeyPatch
+                            ) -> None:
+    from pathlib import Path
+
+    from tests.console.test_console_http import METADATA
+    monkeypatch.setenv("DOORPOST_PUBLIC_URL", "https://doors.example.com")
+    slug = f"sso-{uuid.uuid4().hex[:6]}"
+    run(cli, "org", "create", "SSO Corp", "--slug", slug, "--licensed")
+    path = Path(str(tmp_path)) / "idp.xml"
+    path.write_text(METADATA)
+    assert "exactly one" in run(cli, "sso", "set", slug, code=1)
+    saved = json.loads(run(cli, "sso", "set", slug, "--metadata-file", str(path), "--json"))
+    assert saved["idp_entity_id"] == "https://sts.windows.net/tenant-1/"
+    shown = json.loads(run(cli, "sso", "show", slug, "--json"))
+    assert shown["entity_id"] == f"https://doors.example.com/saml/{slug}/metadata"
+    assert shown["acs_url"] == f"https://doors.example.com/saml/{slug}/acs"
+    assert shown["certificate"].startswith("-----BEGIN CERTIFICATE-----")
+    assert shown["verified"] is False  # saved is not verified: Test SSO verifies
+    assert "Reply URL (ACS)" in run(cli, "sso", "show", slug)
+    assert "PRIVATE KEY" not in run(cli, "sso", "show", slug)
+    run(cli, "org", "sso", slug)  # the operator's flag, for scripted setups
+    assert json.loads(run(cli, "sso", "show", slug, "--json"))["verified"] is True
+    assert json.loads(run(cli, "sso", "unset", slug, "--json"))["removed"] is True
+    assert json.loads(run(cli, "sso", "show", slug, "--json"))["verified"] is False
+    bad = path.with_name("bad.xml")
+    bad.write_text("<x/>")
+    assert "error" in run(cli, "sso", "set", slug, "--metadata-file", str(bad), code=1).lower()

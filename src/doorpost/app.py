@@ -19,7 +19,10 @@ from doorpost.http.rate_limits import RateLimits
 from doorpost.http import openapi
 from doorpost.http.scim_api import ScimApi
 from doorpost.scim.dialects import Reading, choose
-from doorpost.console.app import build_console
+from doorpost.console.app import build_console, console_templates
+from doorpost.console.sso_pages import build_sso_pages
+from doorpost.service.members import Members
+from doorpost.service.sign_in import SsoSignIn
 from doorpost.service.activity import ActivityLog, ActivityQueries
 from doorpost.service.directory_view import DirectoryView
 from doorpost.service.organizations import Organizations
@@ -63,8 +66,11 @@ def create_app(settings: Settings | None = None) -> object:
                              hashlib.sha256(settings.database_url.encode()).hexdigest()[:16])
     scim = ScimApi(db, service, settings.public_url, choose_dialect, activity.record,
                    rate_limits)
-    console = build_console(Organizations(db), Owners(db), Sso(db), ActivityQueries(db),
-                            DirectoryView(db), settings.public_url)
+    owners, members = Owners(db), Members(db)
+    sign_in = SsoSignIn(db, owners, members)
+    console = build_console(Organizations(db), owners, Sso(db), ActivityQueries(db),
+                            DirectoryView(db), settings.public_url, sign_in)
+    pages = build_sso_pages(sign_in, members, console_templates(), settings.public_url)
 
     def gauges() -> None:
         metrics.POOL_IN_USE.set(db.connections_in_use())
@@ -73,4 +79,5 @@ def create_app(settings: Settings | None = None) -> object:
     return build_http_app(db, scim, console,
                           on_shutdown=[activity.close, lambda: metrics.worker_exited(os.getpid())],
                           readiness=lambda: behind_head(db.engine), gauges=gauges,
-                          openapi=openapi.document(settings.public_url, settings.limits))
+                          openapi=openapi.document(settings.public_url, settings.limits),
+                          pages=pages)

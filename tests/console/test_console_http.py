@@ -153,7 +153,7 @@ def test_sso_metadata_validation(console: httpx.Client, tenant: Tenant) -> None:
         r = console.post("/admin/sso", data={"metadata_xml": bad, "csrf": csrf})
         assert r.status_code == 400 and why.split()[-1] in r.text, (bad, r.text[:300])
     ok = console.post("/admin/sso", data={"metadata_xml": METADATA, "csrf": csrf})
-    assert ok.status_code == 200 and "SSO is configured" in ok.text
+    assert ok.status_code == 200 and "SSO metadata saved" in ok.text and "Test SSO" in ok.text
     assert "https://login.microsoftonline.com/tenant-1/saml2" in ok.text
     assert f"/saml/{tenant.org.slug}/acs" in ok.text
 
@@ -174,8 +174,11 @@ def test_scim_toggle_needs_sso(db: Database, server: LiveServer) -> None:
     page = browser.get("/admin/sso-scim")
     assert 'id="enable-scim"' in page.text and "Set up SSO first" in page.text
     r = browser.post("/admin/scim", data={"enabled": "on", "csrf": csrf_of(page.text)})
-    assert r.status_code == 400 and "SSO set up" in r.text
+    assert r.status_code == 400 and "SSO verified" in r.text
     browser.post("/admin/sso", data={"metadata_xml": METADATA, "csrf": csrf_of(page.text)})
+    r = browser.post("/admin/scim", data={"enabled": "on", "csrf": csrf_of(page.text)})
+    assert r.status_code == 400, "saved metadata is not verified SSO (see test_saml.py)"
+    t.orgs.set_sso_configured(t.org.slug, True)  # what a passing Test SSO does
     r = browser.post("/admin/scim", data={"enabled": "on", "csrf": csrf_of(page.text)})
     assert r.status_code == 200 and "SCIM is enabled" in r.text
     assert t.client.get("/Users").status_code == 200

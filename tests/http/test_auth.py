@@ -85,7 +85,7 @@ def test_scim_needs_license_and_sso(db: Database, server: LiveServer) -> None:
     with pytest.raises(AdminError, match="Organization license and SSO"):
         t.orgs.enable_scim(slug)
     t.orgs.set_license(slug, True)
-    with pytest.raises(AdminError, match="SSO set up"):
+    with pytest.raises(AdminError, match="SSO verified"):
         t.orgs.enable_scim(slug)
     t.orgs.set_sso_configured(slug, True)
     t.orgs.enable_scim(slug)

@@ -58,7 +58,10 @@ def license_(org: str, revoke: bool = typer.Option(False, "--revoke", help="Take
 @admin_errors
 def sso(org: str, unset: bool = typer.Option(False, "--unset", help="Mark SSO as not set up."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """Mark SSO as configured (or --unset) until the console manages SAML itself."""
+    """Mark SSO as verified (or --unset) without a Test SSO: for scripted setups and tests.
+
+    Normally an owner saves the IdP metadata and presses Test SSO in the console (or an
+    operator runs `doorpost sso set`); this flag skips that sign-in check."""
     updated = organizations().set_sso_configured(org, not unset)
     emit_json(updated.to_json()) if as_json else typer.echo(
         f"'{org}' SSO configured: {_yn(updated.sso_configured)}")

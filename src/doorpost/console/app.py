@@ -38,6 +38,7 @@ from doorpost.service.directory_view import PAGE, DirectoryView
 from doorpost.service.errors import AdminError, NotPermittedError
 from doorpost.service.organizations import Organizations, scim_prerequisites_missing
 from doorpost.service.owners import SESSION_SECONDS, Owners, SignedIn
+from doorpost.service.sign_in import SsoSignIn
 from doorpost.service.sso import Sso, sp_values
 
 HERE = Path(__file__).parent
@@ -60,10 +61,17 @@ def _parse_day(text: str | None, end: bool = False) -> int | None:
     return int(day.timestamp() * 1e6) + (86_400_000_000 if end else 0)
 
 
-def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: ActivityQueries,
-                  directory: DirectoryView, public_url: str | None) -> Starlette:
+def console_templates() -> Jinja2Templates:
+    """The console's templates (also used by the SSO pages and `/me`)."""
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["when"] = _when
+    return templates
+
+
+def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: ActivityQueries,
+                  directory: DirectoryView, public_url: str | None,
+                  sign_in: SsoSignIn | None = None) -> Starlette:
+    templates = console_templates()
 
     def base_url(request: Request) -> str:
         return public_url or f"{request.url.scheme}://{request.url.netloc}"
@@ -106,6 +114,13 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
         set_session_cookie(response, request, cookie, SESSION_SECONDS)
         response.delete_cookie(LOGIN_CSRF, path="/admin")
         return response
+
+    async def login_sso(request: Request) -> Response:
+        """"Sign in with SSO": on to the organization's SP-initiated sign-in."""
+        slug = request.query_params.get("org", "").strip().lower()
+        if not slug or not slug.replace("-", "").isalnum() or len(slug) > 64:
+            return login_form(request, "Enter your organization's name in Doorpost.", 400)
+        return RedirectResponse(f"/saml/{slug}/login?as=owner", status_code=303)
 
     async def set_password(request: Request) -> Response:
         token = request.query_params.get("token", "")
@@ -166,7 +181,30 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
         except AdminError as exc:
             return await setup_page(request, who, error=f"Metadata not saved: {exc}",
                                     status=_status(exc))
-        return await setup_page(request, who, notice="SSO metadata saved; SSO is configured.")
+        return await setup_page(request, who, notice="SSO metadata saved. Press Test SSO to "
+                                "sign in once through your identity provider and verify it.")
+
+    async def test_sso(request: Request, who: SignedIn) -> Response:
+        """Test SSO: a real SP-initiated sign-in; its result comes back to `test_result`."""
+        await check_csrf(request, who)
+        if sign_in is None:
+            return await setup_page(request, who, error="SSO sign-in is not available.",
+                                    status=503)
+        try:
+            url, fields = await run_in_threadpool(sign_in.start, who.org.slug,
+                                                  base_url(request), "test", who.owner.id)
+        except AdminError as exc:
+            return await setup_page(request, who, error=f"Test SSO: {exc}", status=400)
+        if fields is None:
+            return RedirectResponse(url, status_code=303)
+        return render(request, "sso_post.html", action=url, fields=fields)
+
+    async def test_result(request: Request, who: SignedIn) -> Response:
+        result = None if sign_in is None else await run_in_threadpool(
+            sign_in.test_result, who.org.id, request.path_params["id"], who.owner.id)
+        if result is None:
+            return render(request, "not_found.html", 404, who=who)
+        return render(request, "sso_test.html", who=who, section="setup", result=result)
 
     async def scim_toggle(request: Request, who: SignedIn) -> Response:
         form = await check_csrf(request, who)
@@ -291,10 +329,13 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
     app = Starlette(routes=[
         Route("/", home),
         Route("/login", login, methods=["GET", "POST"]),
+        Route("/login/sso", login_sso),
         Route("/set-password", set_password, methods=["GET", "POST"]),
         Route("/logout", page(logout), methods=["POST"]),
         Route("/sso-scim", page(sso_scim)),
         Route("/sso", page(save_sso), methods=["POST"]),
+        Route("/sso/test", page(test_sso), methods=["POST"]),
+        Route("/sso/test/{id}", page(test_result)),
         Route("/scim", page(scim_toggle), methods=["POST"]),
         Route("/tokens", page(create_token), methods=["POST"]),
         Route("/tokens/{token_id}/revoke", page(revoke_token), methods=["POST"]),

@@ -45,7 +45,8 @@ def build_http_app(db: Database, scim: ScimApi, console: ASGIApp | None = None,
                    on_shutdown: Sequence[Callable[[], None]] = (),
                    readiness: Callable[[], str | None] | None = None,
                    gauges: Callable[[], None] | None = None,
-                   openapi: dict[str, Any] | None = None) -> Starlette:
+                   openapi: dict[str, Any] | None = None,
+                   pages: Sequence[BaseRoute] = ()) -> Starlette:
     """`gauges` refreshes this worker's gauges (after each request and at each scrape);
     `openapi` is the document served at `/openapi.json`."""
     async def healthz(_request: Request) -> Response:
@@ -99,6 +100,7 @@ def build_http_app(db: Database, scim: ScimApi, console: ASGIApp | None = None,
                                Route("/", index)]
     if openapi is not None:
         routes.append(Route("/openapi.json", openapi_endpoint))
+    routes += pages  # browser pages outside the console: /saml/{org}/…, /me
     if console is not None:
         routes.append(Mount("/admin", app=console))
     app = Starlette(routes=routes, lifespan=lifespan)

@@ -20,6 +20,7 @@ from doorpost.store.database import Database
 from doorpost.store.directory import Directory, now_us
 from doorpost.store.doors import Door, DoorStore
 from doorpost.store.orgs import Organization, OrgStore
+from doorpost.store.saml import AccessEvent, SamlStore
 
 
 def opens_doors(active: object) -> bool:
@@ -80,13 +81,36 @@ class Doors:
             found = store.by_id_or_name(door)
             if found is None:
                 raise NotFoundError(f"No door '{door}' in '{slug}'.")
-            user = store.granting_groups(user_id, found.id)
-        if user is None:
-            return Decision(False, "no such user in this organization")
-        active, groups = user
-        if not opens_doors(active):
-            return Decision(False, "deactivated by the identity provider (active: false)"
-                            if active is False else "not active (active is unassigned)")
-        if not groups:
-            return Decision(False, f"no group of this user opens '{found.name}'")
-        return Decision(True, f"member of {', '.join(groups)}")
+            return decision(found, store.granting_groups(user_id, found.id))
+
+    def member_doors(self, org_id: int, user_id: str) -> list[tuple[Door, Decision]]:
+        """Every door of the organization and what the decision for this person is now."""
+        with self.db.read() as conn:
+            store = DoorStore(conn, org_id)
+            return [(d, decision(d, store.granting_groups(user_id, d.id))) for d in store.all()]
+
+    def unlock(self, org_id: int, user_id: str, door_id: str, source: str) -> Decision:
+        """Ask the decision for an unlock and record it (the door hardware comes later)."""
+        with self.db.write() as conn:
+            store = DoorStore(conn, org_id)
+            found = store.by_id_or_name(door_id)
+            if found is None or found.id != door_id:
+                raise NotFoundError("No such door.")
+            result = decision(found, store.granting_groups(user_id, found.id))
+            SamlStore(conn, org_id).record_access(AccessEvent(
+                uuid.uuid4().hex, now_us(), user_id, found.id, result.allowed, result.reason,
+                source))
+            return result
+
+
+def decision(door: Door, user: tuple[bool | None, list[str]] | None) -> Decision:
+    """The access decision from what the store read: fails closed at every step."""
+    if user is None:
+        return Decision(False, "no such user in this organization")
+    active, groups = user
+    if not opens_doors(active):
+        return Decision(False, "deactivated by the identity provider (active: false)"
+                        if active is False else "not active (active is unassigned)")
+    if not groups:
+        return Decision(False, f"no group of this person opens '{door.name}'")
+    return Decision(True, f"member of {', '.join(groups)}")

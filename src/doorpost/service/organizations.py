@@ -38,8 +38,8 @@ def scim_prerequisites_missing(org: Organization) -> list[str]:
     missing = []
     if not org.licensed:
         missing.append("the Organization license")
-    if not org.sso_configured:
-        missing.append("SSO set up")
+    if not org.sso_configured:  # verified by Test SSO (or the operator's `org sso` flag)
+        missing.append("SSO verified (save the metadata, then Test SSO)")
     return missing
 
 

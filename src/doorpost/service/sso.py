@@ -1,8 +1,9 @@
 """SSO setup: the identity provider's SAML 2.0 metadata, validated on save.
 
-Saving valid metadata marks SSO as configured for the organization, which is what SCIM
-requires before it can be enabled. Sign-in over SAML itself comes later; the values an owner
-copies into the identity provider (entity id, ACS URL) are already fixed here.
+Saving metadata does not make SSO *verified*: only a passing Test SSO does
+(`sign_in.SsoSignIn`), and SCIM needs a verified connection. Replacing the metadata of a
+verified organization marks the connection as changed since its test, but SCIM keeps
+serving: stopping provisioning would also stop deprovisioning, which must never wait.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
 from doorpost.service.errors import AdminError, NotFoundError, NotPermittedError
+from doorpost.service.saml import Endpoints
 from doorpost.store.database import Database
 from doorpost.store.directory import now_us
 from doorpost.store.orgs import OrgStore
@@ -39,9 +41,10 @@ class IdpMetadata:
 
 
 def sp_values(public_url: str, slug: str) -> dict[str, str]:
-    """What the owner pastes into the identity provider."""
-    return {"entity_id": f"{public_url}/saml/{slug}/metadata",
-            "acs_url": f"{public_url}/saml/{slug}/acs"}
+    """What the owner pastes into the identity provider (`saml.Endpoints`, the one source)."""
+    e = Endpoints.of(public_url, slug)
+    return {"entity_id": e.entity_id, "acs_url": e.acs_url, "sign_on_url": e.sign_on_url,
+            "metadata_url": e.metadata_url}
 
 
 def parse_metadata(xml: str) -> IdpMetadata:
@@ -112,14 +115,24 @@ class Sso:
             assert url is not None
             xml = fetch_metadata(url)
         meta = parse_metadata(xml)
-        row = SsoConnection(org_id, url, xml, meta.entity_id, meta.sso_url, meta.certificate,
-                            now_us())
         with self.db.write() as conn:
             org = OrgStore(conn).by_id(org_id)
             if org is None:
                 raise NotFoundError("No such organization.")
             if not org.licensed:
                 raise NotPermittedError("SSO needs the Organization license.")
+            old = OwnerStore(conn).sso(org_id)
+            same = old is not None and old.metadata_xml == xml
+            row = SsoConnection(org_id, url, xml, meta.entity_id, meta.sso_url,
+                                meta.certificate, now_us(),
+                                old.verified_us if same and old else None,
+                                old.verified_detail if same and old else None)
             OwnerStore(conn).save_sso(row)
-            OrgStore(conn).set_flags(org_id, sso_configured=True)
         return row
+
+    def remove(self, org_id: int) -> bool:
+        """Forget the connection: SSO is then neither set up nor verified (SCIM stops)."""
+        with self.db.write() as conn:
+            removed = OwnerStore(conn).remove_sso(org_id)
+            OrgStore(conn).set_flags(org_id, sso_configured=False)
+        return removed

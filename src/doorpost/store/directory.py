@@ -106,6 +106,22 @@ class Directory:
             table.c.org_id == self.org_id, table.c.id.in_(list(ids))))} if ids else {}
         return [rows[i] for i in ids if i in rows]
 
+    def user_signing_in(self, identities: Sequence[str]) -> Stored | None:
+        """The user a sign-in names: each identity (already `fold`ed) as a userName first,
+        then as an email; the first that matches exactly one user wins."""
+        users, emails = t.users, t.user_emails
+        for key in [i for i in identities if i and "\x00" not in i]:
+            row = self.conn.execute(_readable(users).where(
+                users.c.org_id == self.org_id, users.c.user_name_ci == key)).first()
+            if row is not None:
+                return _stored(row)
+        for key in [i for i in identities if i and "\x00" not in i]:
+            ids = {r.user_id for r in self.conn.execute(select(emails.c.user_id).where(
+                emails.c.org_id == self.org_id, emails.c.value_ci == key))}
+            if len(ids) == 1:
+                return self.get(USER, ids.pop())
+        return None
+
     def _matching(self, rt: ResourceType, query: ListQuery
                   ) -> tuple[Any, FilterSql, list[Any]]:
         """The table, the filter translator and the WHERE clause of a list query: this

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 
 from doorpost.scim.text import fold
 from doorpost.store import tables as t
+from doorpost.store.storable import storable
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class SsoConnection:
     idp_sso_url: str
     idp_certificate: str
     updated_us: int
+    verified_us: int | None = None  # the last passing Test SSO of this metadata
+    verified_detail: dict[str, Any] | None = None  # what that test received
 
 
 def _owner(r: Any) -> Owner:
@@ -127,9 +130,20 @@ class OwnerStore:
         if r is None:
             return None
         return SsoConnection(r.org_id, r.metadata_url, r.metadata_xml, r.idp_entity_id,
-                             r.idp_sso_url, r.idp_certificate, r.updated_us)
+                             r.idp_sso_url, r.idp_certificate, r.updated_us, r.verified_us,
+                             r.verified_detail)
+
+    def mark_sso_verified(self, org_id: int, at_us: int, detail: dict[str, Any]) -> None:
+        self.conn.execute(update(t.sso_connections).where(
+            t.sso_connections.c.org_id == org_id).values(verified_us=at_us,
+                                                         verified_detail=storable(detail)))
+
+    def remove_sso(self, org_id: int) -> bool:
+        return bool(self.conn.execute(delete(t.sso_connections).where(
+            t.sso_connections.c.org_id == org_id)).rowcount)
 
     def save_sso(self, conn_row: SsoConnection) -> None:
         self.conn.execute(delete(t.sso_connections).where(
             t.sso_connections.c.org_id == conn_row.org_id))
-        self.conn.execute(insert(t.sso_connections).values(**conn_row.__dict__))
+        self.conn.execute(insert(t.sso_connections).values(
+            **{**conn_row.__dict__, "verified_detail": storable(conn_row.verified_detail)}))

@@ -199,5 +199,62 @@ sso_connections = Table(
     Column("idp_sso_url", Text, nullable=False),
     Column("idp_certificate", Text, nullable=False),
     Column("updated_us", BigInteger, nullable=False),
+    Column("verified_us", BigInteger, nullable=True),  # last passing Test SSO of this metadata
+    Column("verified_detail", Document, nullable=True),  # what that test received
     ForeignKeyConstraint(["org_id"], ["organizations.id"], ondelete="CASCADE"),
+)
+
+saml_sp_keys = Table(  # the organization's own SAML key pair ("Generate certificate")
+    "saml_sp_keys", metadata,
+    Column("org_id", Integer, nullable=False, primary_key=True),
+    Column("key_pem", Text, nullable=False),  # private: never shown, never logged
+    Column("cert_pem", Text, nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    ForeignKeyConstraint(["org_id"], ["organizations.id"], ondelete="CASCADE"),
+)
+
+saml_requests = Table(  # outstanding AuthnRequests, so InResponseTo can be checked by any worker
+    "saml_requests", metadata,
+    Column("org_id", Integer, nullable=False, primary_key=True),
+    Column("id", String(64), nullable=False, primary_key=True),
+    Column("purpose", String(16), nullable=False),  # owner | member | test
+    Column("owner_id", String(36), nullable=True),  # who pressed Test SSO
+    Column("created_us", BigInteger, nullable=False),
+    Column("expires_us", BigInteger, nullable=False),
+    Column("result", Document, nullable=True),  # a test's outcome, shown to its owner
+    ForeignKeyConstraint(["org_id"], ["organizations.id"], ondelete="CASCADE"),
+)
+
+saml_assertions = Table(  # assertion ids already consumed (the replay cache)
+    "saml_assertions", metadata,
+    Column("org_id", Integer, nullable=False, primary_key=True),
+    Column("id", String(256), nullable=False, primary_key=True),
+    Column("expires_us", BigInteger, nullable=False),
+    ForeignKeyConstraint(["org_id"], ["organizations.id"], ondelete="CASCADE"),
+)
+
+member_sessions = Table(
+    "member_sessions", metadata,
+    Column("org_id", Integer, nullable=False, primary_key=True),
+    Column("digest", String(64), nullable=False, primary_key=True),  # SHA-256 of the cookie
+    Column("user_id", String(36), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    Column("expires_us", BigInteger, nullable=False),
+    ForeignKeyConstraint(["org_id"], ["organizations.id"], ondelete="CASCADE"),
+    Index(None, "org_id", "user_id"),
+)
+
+access_events = Table(  # every access decision asked of Doorpost (unlock buttons, later APIs)
+    "access_events", metadata,
+    Column("org_id", Integer, nullable=False, primary_key=True),
+    Column("id", String(32), nullable=False, primary_key=True),
+    Column("time_us", BigInteger, nullable=False),
+    Column("user_id", String(36), nullable=False),
+    Column("door_id", String(36), nullable=False),
+    Column("allowed", Boolean, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("source", String(16), nullable=False),  # member-page | cli | api
+    ForeignKeyConstraint(["org_id"], ["organizations.id"], ondelete="CASCADE"),
+    Index(None, "org_id", "time_us"),
 )

@@ -12,3 +12,7 @@ document.addEventListener("click", (event) => {
 document.addEventListener("change", (event) => {
   if (event.target.matches("[data-autosubmit]")) event.target.form.submit();
 });
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.querySelector("form[data-autopost]");  // SAML POST binding
+  if (form) form.submit();
+});
