@@ -184,9 +184,9 @@ def test_owner_and_member_sign_in_by_sso_in_a_browser(  # type: ignore[no-untype
         member.get_by_role("button", name="Sign in with SSO").click()
         member.wait_for_url("**/me")
         assert member.get_by_role("heading", name="Your doors").is_visible()
-        row = member.locator("tr", has_text="Lab")
+        row = member.locator("li", has_text="Lab")
         assert row.get_by_text("member of Engineering").is_visible()
-        assert member.locator("tr", has_text="Server room").get_by_text("No access").is_visible()
+        assert member.locator("li", has_text="Server room").get_by_text("No access").is_visible()
         shot = tmp_path / "member-doors.png"
         member.screenshot(path=str(shot), full_page=True)
         if os.environ.get("DOORPOST_UPDATE_SCREENSHOTS"):

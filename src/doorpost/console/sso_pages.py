@@ -34,7 +34,8 @@ def build_sso_pages(sign_in: SsoSignIn, members: Members, templates: Jinja2Templ
         return public_url or f"{request.url.scheme}://{request.url.netloc}"
 
     def render(request: Request, name: str, status: int = 200, **context: Any) -> Response:
-        response = templates.TemplateResponse(request, name, {"who": None, **context},
+        response = templates.TemplateResponse(request, name, {"who": None, "home": "/me",
+                                                              **context},
                                               status_code=status)
         response.headers.update(HEADERS)
         return response
