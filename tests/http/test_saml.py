@@ -234,6 +234,21 @@ def test_test_sso_verifies_the_connection_then_scim_can_be_enabled(
     org.scim.close()
 
 
+def test_generate_certificate_replaces_the_key_pair(db: Database, server: LiveServer,
+                                                    sso_org: SsoOrg) -> None:
+    before = httpx.get(sso_org.endpoints.metadata_url).text
+    with sso_org.browser(server) as browser:
+        login = browser.get("/admin/login")
+        browser.post("/admin/login", data={"email": sso_org.owner_email, "password": PASSWORD,
+                                           "csrf": csrf_of(login.text)})
+        page = browser.get("/admin/sso-scim")
+        r = browser.post("/admin/sso/certificate", data={"csrf": csrf_of(page.text)})
+        assert r.status_code == 200 and "new certificate" in r.text
+        assert browser.post("/admin/sso/certificate", data={"csrf": "x"}).status_code == 403
+    after = httpx.get(sso_org.endpoints.metadata_url).text
+    assert after != before and "PRIVATE" not in after
+
+
 def test_a_failed_test_sso_shows_the_reason_to_the_owner(db: Database,
                                                          server: LiveServer) -> None:
     org = _setup(db, server, verified=False)

@@ -199,6 +199,15 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
             return RedirectResponse(url, status_code=303)
         return render(request, "sso_post.html", action=url, fields=fields)
 
+    async def new_certificate(request: Request, who: SignedIn) -> Response:
+        """"Generate certificate": a new SP key pair for identity providers that encrypt."""
+        await check_csrf(request, who)
+        if sign_in is None:
+            return await setup_page(request, who, error="SSO is not available.", status=503)
+        await run_in_threadpool(lambda: sign_in.sp.keys(who.org.id, who.org.slug, renew=True))
+        return await setup_page(request, who, notice="A new certificate was generated: give "
+                                "the new SP metadata to identity providers that encrypt.")
+
     async def test_result(request: Request, who: SignedIn) -> Response:
         result = None if sign_in is None else await run_in_threadpool(
             sign_in.test_result, who.org.id, request.path_params["id"], who.owner.id)
@@ -335,6 +344,7 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
         Route("/sso-scim", page(sso_scim)),
         Route("/sso", page(save_sso), methods=["POST"]),
         Route("/sso/test", page(test_sso), methods=["POST"]),
+        Route("/sso/certificate", page(new_certificate), methods=["POST"]),
         Route("/sso/test/{id}", page(test_result)),
         Route("/scim", page(scim_toggle), methods=["POST"]),
         Route("/tokens", page(create_token), methods=["POST"]),
