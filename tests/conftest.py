@@ -102,10 +102,10 @@ def server(database_url: str) -> Iterator[LiveServer]:
 
 
 @contextlib.contextmanager
-def serving(settings: Settings) -> Iterator[LiveServer]:
+def serving(settings: Settings, database: Database | None = None) -> Iterator[LiveServer]:
     """Doorpost built from `settings`, served by uvicorn in a thread until the block ends."""
     port = _free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,  # type: ignore[arg-type]
+    config = uvicorn.Config(create_app(settings, database), host="127.0.0.1", port=port,  # type: ignore[arg-type]
                             log_level="warning", access_log=False, lifespan="off")
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)

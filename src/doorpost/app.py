@@ -50,12 +50,14 @@ def _json_lines(logger: logging.Logger, level: str) -> None:
         logger.propagate = False
 
 
-def create_app(settings: Settings | None = None) -> object:
+def create_app(settings: Settings | None = None, database: Database | None = None) -> object:
+    """The ASGI app. `database` may be given (tests hold its pool to exhaust it)."""
     settings = settings or Settings.from_env()
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     _json_lines(logging.getLogger("doorpost.access"), settings.log_level.upper())
-    db = Database(settings.database_url, pool_size=settings.pool_size)
+    db = database or Database(settings.database_url, pool_size=settings.pool_size,
+                              pool_timeout=settings.pool_timeout)
     service = ScimService(db, settings.limits)
     activity = ActivityLog(db, settings.activity_retention_days,
                            flush_seconds=settings.activity_flush_seconds,

@@ -9,6 +9,7 @@
 | DOORPOST_DEFAULT_PAGE_SIZE | 100 | list page size when the client sends no `count` |
 | DOORPOST_MAX_BODY_BYTES | 1048576 | largest request body accepted (413 beyond) |
 | DOORPOST_DB_POOL_SIZE | 8 | database connections per worker |
+| DOORPOST_DB_POOL_TIMEOUT | 2 | seconds a request waits for a free connection before a 503 |
 | DOORPOST_LOG_LEVEL | info | logging level |
 | DOORPOST_ACTIVITY_RETENTION_DAYS | 90 | how long the provisioning activity log is kept |
 | DOORPOST_ACTIVITY_FLUSH_SECONDS | 0.25 | how late records of reads may be written (writes' records commit with them) |
@@ -30,7 +31,7 @@ from doorpost.store.engine import default_sqlite_url
 ENVIRONMENT_VARIABLES = (
     "DOORPOST_DATABASE_URL", "DOORPOST_DATA_DIR", "DOORPOST_PUBLIC_URL",
     "DOORPOST_MAX_PAGE_SIZE", "DOORPOST_DEFAULT_PAGE_SIZE", "DOORPOST_MAX_BODY_BYTES",
-    "DOORPOST_DB_POOL_SIZE", "DOORPOST_LOG_LEVEL", "DOORPOST_ACTIVITY_RETENTION_DAYS",
+    "DOORPOST_DB_POOL_SIZE", "DOORPOST_DB_POOL_TIMEOUT", "DOORPOST_LOG_LEVEL", "DOORPOST_ACTIVITY_RETENTION_DAYS",
     "DOORPOST_ACTIVITY_FLUSH_SECONDS", "DOORPOST_ACTIVITY_QUEUE_MAX", "DOORPOST_RATE_LIMIT_ORG",
     "DOORPOST_RATE_LIMIT_BAD_TOKEN", "DOORPOST_RATE_LIMIT_STORAGE",
 )
@@ -88,6 +89,7 @@ class Settings:
     rate_limit_org: str = "6000/minute"
     rate_limit_bad_token: str = "60/minute"
     rate_limit_storage: str = "memory://"
+    pool_timeout: float = 2.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -112,4 +114,5 @@ class Settings:
                    _int(env, "DOORPOST_ACTIVITY_QUEUE_MAX", 10_000),
                    _rate(env, "DOORPOST_RATE_LIMIT_ORG", "6000/minute"),
                    _rate(env, "DOORPOST_RATE_LIMIT_BAD_TOKEN", "60/minute"),
-                   env.get("DOORPOST_RATE_LIMIT_STORAGE") or "memory://")
+                   env.get("DOORPOST_RATE_LIMIT_STORAGE") or "memory://",
+                   _float(env, "DOORPOST_DB_POOL_TIMEOUT", 2.0))

@@ -32,13 +32,14 @@ from doorpost.scim.errors import (
     NotFound,
     ScimError,
     Unauthorized,
+    Unavailable,
 )
 from doorpost.scim.listing import list_response, parse_search_body
 from doorpost.scim.schema import ResourceType
 from doorpost.service.activity import Audit, RequestRecord
 from doorpost.service.auth import Caller, authenticate
 from doorpost.service.scim import Outcome, ScimService
-from doorpost.store.database import Database
+from doorpost.store.database import Busy, Database
 
 log = logging.getLogger("doorpost.scim")
 
@@ -83,6 +84,9 @@ class ScimApi:
         except ScimError as exc:
             response = error_response(exc)
             error = exc.detail
+        except Busy:  # the pool stayed exhausted for its timeout: a quick 503, never a 500
+            busy = Unavailable("The service is busy; retry in a moment.")
+            response, error = error_response(busy), busy.detail
         except Exception:  # the outermost net: a SCIM-shaped 500, never a trace
             log.exception("unhandled error on %s %s", request.method, request.url.path)
             response = error_response(InternalError("An internal error occurred; it has been "

@@ -57,20 +57,17 @@ class Outcome:
     recorded: bool = False  # its activity record committed with the write (`Audit`)
 
 
-def _opened(producer: Iterator[Outcome | bytes]) -> Outcome:
-    """Run a body producer: its first yield is the Outcome (status and headers, known before
-    the body), the rest are body chunks. A body that fits in one chunk is read whole and the
-    transaction ends here; a larger one streams, the producer keeping its read transaction
-    open until the last chunk is written."""
-    outcome = next(producer)
-    assert isinstance(outcome, Outcome)
-    first = next(producer, None)
-    second = next(producer, None) if first is not None else None
+def _opened(outcome: Outcome, body: Iterator[bytes]) -> Outcome:
+    """Attach a body to its Outcome. It is called after the read transaction has ended:
+    what remains of `body` reads nothing but group members, each batch in its own short
+    read (`ScimService._member_batches`), so no connection or transaction is held while
+    a client reads. A body of one chunk is kept whole; a larger one streams."""
+    first = next(body, None)
+    second = next(body, None) if first is not None else None
     if second is None:
-        outcome.raw = first if isinstance(first, bytes) else None
+        outcome.raw = first
         return outcome
-    rest = (chunk for chunk in producer if isinstance(chunk, bytes))
-    outcome.stream = itertools.chain([first, second], rest)  # type: ignore[list-item]
+    outcome.stream = itertools.chain([first, second], body)  # type: ignore[list-item]
     return outcome
 
 
@@ -81,6 +78,7 @@ def _check_if_match(if_match: str | None, meta: Meta) -> None:
 
 
 WRITE_ATTEMPTS = 3
+MEMBER_BATCH = 2000
 T = TypeVar("T")
 
 
@@ -108,7 +106,8 @@ class ScimService:
     # -- rendering -------------------------------------------------------------------
     def _render_one(self, directory: Directory, rt: ResourceType, stored: Stored,
                     projection: Projection, base_url: str) -> bytes:
-        """One resource as JSON, through the same pieces as reads and lists."""
+        """One resource as JSON, through the same pieces as reads and lists, read whole in
+        the write's own transaction (so the answer shows what this write committed)."""
         return b"".join(self._pieces(directory, rt, [stored], projection, base_url)[0])
 
     def _single(self, status: int, rt: ResourceType, raw: bytes | None, meta: Meta,
@@ -171,38 +170,54 @@ class ScimService:
     def get(self, caller: Caller, rt: ResourceType, id_: str, params: Mapping[str, Any],
             base_url: str, if_none_match: str | None = None) -> Outcome:
         projection = _projection(rt, params)
-        return _opened(self._get(caller, rt, id_, projection, base_url, if_none_match))
-
-    def _get(self, caller: Caller, rt: ResourceType, id_: str, projection: Projection,
-             base_url: str, if_none_match: str | None) -> Iterator[Outcome | bytes]:
         with self.db.read() as conn:
             directory = self._directory(conn, caller)
             stored = directory.get(rt, id_)
             if stored is None:
                 raise NotFound(f"{rt.name} '{id_}' not found.")
             if _etag_matches(if_none_match, stored.meta):  # RFC 7232 §3.2, RFC 7644 §3.14
-                yield Outcome(304, {"ETag": stored.meta.etag}, stored.meta.id)
-                return
-            yield self._single(200, rt, None, stored.meta, base_url, [])
-            yield from streaming.buffered(
-                self._pieces(directory, rt, [stored], projection, base_url)[0])
+                return Outcome(304, {"ETag": stored.meta.etag}, stored.meta.id)
+            outcome = self._single(200, rt, None, stored.meta, base_url, [])
+            body = self._pieces(directory, rt, [stored], projection, base_url,
+                                detached=True)[0]
+        return _opened(outcome, streaming.buffered(body))
 
     def _pieces(self, directory: Directory, rt: ResourceType, items: list[Stored],
-                projection: Projection, base_url: str) -> list[Iterator[bytes]]:
-        """Each resource as a lazy stream of JSON pieces. Users' groups are read for the
-        whole page at once; a group's members are streamed from a server-side cursor."""
+                projection: Projection, base_url: str, *, detached: bool = False
+                ) -> list[Iterator[bytes]]:
+        """Each resource as a stream of JSON pieces. Everything is read now, in the caller's
+        transaction, except a group's members, read batch by batch as the body is written:
+        in this transaction for a write's answer, or `detached` (each batch in its own
+        short read, after this transaction ends) for a read's."""
         if rt is GROUP_TYPE and projection.wants(rt, "members"):
             def group(stored: Stored) -> Iterator[bytes]:
                 out = render(rt, stored.doc, stored.meta, base_url, {"members": []}, projection)
+                rows_of = self._member_batches(directory.org_id, stored.meta.id) if detached \
+                    else directory.iter_members(stored.meta.id, MEMBER_BATCH)
                 batches = (project_relation(rt, projection, "members", [
                     {"value": u, "$ref": f"{base_url}/Users/{u}", "type": "User",
                      "display": display} for u, display in rows])
-                    for rows in directory.iter_members(stored.meta.id))
+                    for rows in rows_of)
                 return streaming.with_relation(out, "members", batches)
             return [group(s) for s in items]
         relations = self._user_groups(directory, rt, items, projection, base_url)
         return [iter([orjson.dumps(render(rt, s.doc, s.meta, base_url, r, projection))])
                 for s, r in zip(items, relations)]
+
+    def _member_batches(self, org_id: int, group_id: str) -> Iterator[list[tuple[str, str]]]:
+        """A group's members, each batch read in its own short transaction: a client that
+        reads slowly holds no connection between batches. (A group changed while its body
+        is written shows each member at most once, in user-id order.)"""
+        last = ""
+        while True:
+            with self.db.read() as conn:
+                rows = Directory(conn, org_id, self.db.backend).members_after(
+                    group_id, last, MEMBER_BATCH)
+            if rows:
+                yield rows
+            if len(rows) < MEMBER_BATCH:
+                return
+            last = rows[-1][0]
 
     @staticmethod
     def _user_groups(directory: Directory, rt: ResourceType, items: list[Stored],
@@ -296,24 +311,22 @@ class ScimService:
         params, notes = dialect.normalize_query(dict(params), rt)
         query = parse_list_query(params, rt, default_count=self.limits.default_page_size,
                                  max_count=self.limits.max_page_size)
-        producer = self._cursor_page(caller, rt, query, base_url) if query.cursor is not None \
+        body = self._cursor_page(caller, rt, query, base_url) if query.cursor is not None \
             else self._index_page(caller, rt, query, base_url)
-        outcome = _opened(producer)
-        outcome.notes = notes
-        return outcome
+        return _opened(Outcome(200, notes=notes), body)
 
     def _index_page(self, caller: Caller, rt: ResourceType, query: ListQuery,
-                    base_url: str) -> Iterator[Outcome | bytes]:
+                    base_url: str) -> Iterator[bytes]:
         with self.db.read() as conn:
             directory = self._directory(conn, caller)
             total, items = directory.page(rt, query)
-            yield Outcome(200)
             head = list_head(total, query.start_index, len(items))
-            yield from streaming.list_body(
-                head, self._pieces(directory, rt, items, query.projection, base_url))
+            pieces = self._pieces(directory, rt, items, query.projection, base_url,
+                                  detached=True)
+        return streaming.list_body(head, pieces)
 
     def _cursor_page(self, caller: Caller, rt: ResourceType, query: ListQuery,
-                     base_url: str) -> Iterator[Outcome | bytes]:
+                     base_url: str) -> Iterator[bytes]:
         """RFC 9865: keyset pages in (created, id) order, walking forward or back. The page
         omits totalResults (RFC 9865 allows it): counting would make every page O(N)."""
         key = bytes.fromhex(caller.org.cursor_key)
@@ -336,10 +349,10 @@ class ScimService:
                                       cursors.Position(Directory.position(stored), fwd), now_s)
             next_cursor = mint(items[-1], True) if items and has_next else None
             previous_cursor = mint(items[0], False) if items and has_previous else None
-            yield Outcome(200)
             head = list_head(None, None, len(items), next_cursor, previous_cursor)
-            yield from streaming.list_body(
-                head, self._pieces(directory, rt, items, query.projection, base_url))
+            pieces = self._pieces(directory, rt, items, query.projection, base_url,
+                                  detached=True)
+        return streaming.list_body(head, pieces)
 
     def search_all(self, caller: Caller, params: Mapping[str, Any], base_url: str,
                    dialect: Reading | None = None) -> Outcome:
@@ -376,12 +389,11 @@ class ScimService:
         if sort_text not in (None, "") and all(q.sort_by is None for _, q in queries):
             raise InvalidValue(f"Cannot sort by unknown attribute '{sort_text}'.")
         first = queries[0][1]
-        return _opened(self._search_page(caller, queries, first, base_url, notes,
-                                         sort_text not in (None, "")))
+        return _opened(Outcome(200, notes=notes), self._search_page(
+            caller, queries, first, base_url, sort_text not in (None, "")))
 
     def _search_page(self, caller: Caller, queries: list[tuple[ResourceType, ListQuery]],
-                     first: ListQuery, base_url: str, notes: list[Note], sorted_: bool
-                     ) -> Iterator[Outcome | bytes]:
+                     first: ListQuery, base_url: str, sorted_: bool) -> Iterator[bytes]:
         with self.db.read() as conn:
             directory = self._directory(conn, caller)
             total, found = directory.search_page(queries, first.start_index, first.count,
@@ -390,13 +402,11 @@ class ScimService:
             for rt, query in queries:  # rendered per type, kept in the page's order
                 mine = [i for i, (t, _) in enumerate(found) if t is rt]
                 rendered = self._pieces(directory, rt, [found[i][1] for i in mine],
-                                        query.projection, base_url)
+                                        query.projection, base_url, detached=True)
                 for i, piece in zip(mine, rendered):
                     slots[i] = piece
             ordered = [p for p in slots if p is not None]
-            yield Outcome(200, notes=notes)
-            yield from streaming.list_body(list_head(total, first.start_index, len(ordered)),
-                                           ordered)
+        return streaming.list_body(list_head(total, first.start_index, len(ordered)), ordered)
 
 
 def changes_between(before: dict[str, Any] | None, after: dict[str, Any] | None,

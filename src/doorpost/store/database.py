@@ -12,15 +12,20 @@ from typing import Iterator
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from doorpost.scim.errors import Uniqueness
 from doorpost.store.engine import make_engine
 
 
+class Busy(Exception):
+    """No pooled connection became free within the pool timeout: answer 503, retry soon."""
+
+
 class Database:
-    def __init__(self, url: str, *, pool_size: int = 8) -> None:
+    def __init__(self, url: str, *, pool_size: int = 8, pool_timeout: float = 2.0) -> None:
         self.url = url
-        self.engine: Engine = make_engine(url, pool_size=pool_size)
+        self.engine: Engine = make_engine(url, pool_size=pool_size, pool_timeout=pool_timeout)
         self.backend: str = self.engine.dialect.name  # "sqlite" | "postgresql"
         # Where request handlers run their database work. SQLite is an in-process library:
         # its calls are short and CPU-bound, and handing them to a worker thread costs more
@@ -34,11 +39,20 @@ class Database:
         return int(checkedout()) if callable(checkedout) else 0
 
     @contextlib.contextmanager
+    def _connect(self) -> Iterator[Connection]:
+        try:
+            conn = self.engine.connect()
+        except PoolTimeout as exc:
+            raise Busy("every database connection is in use") from exc
+        with conn:
+            yield conn
+
+    @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
         """A read. SQLite: one deferred transaction, so every statement sees one snapshot.
         PostgreSQL: autocommit; under READ COMMITTED each statement takes its own snapshot
         even inside a transaction, so BEGIN/COMMIT would only add two round trips."""
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             if self.backend == "postgresql":
                 yield conn.execution_options(isolation_level="AUTOCOMMIT")
                 return
@@ -49,14 +63,14 @@ class Database:
     def single_read(self) -> Iterator[Connection]:
         """For one SELECT: no BEGIN/COMMIT round trips (a single statement is its own
         snapshot); the hot path of every request's token check."""
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             if self.backend == "postgresql":
                 conn = conn.execution_options(isolation_level="AUTOCOMMIT")
             yield conn.execution_options(doorpost_autocommit=True)
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             conn = conn.execution_options(doorpost_write=True)
             try:
                 with conn.begin():

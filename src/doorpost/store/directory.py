@@ -241,25 +241,29 @@ class Directory:
 
     def iter_members(self, group_id: str, batch: int = 2000
                      ) -> Iterator[list[tuple[str, str]]]:
-        """A group's members as (user id, display) in batches, each read by keyset on the
-        primary key (org, group, user): a 100,000-member group is never held in memory at
-        once, and no server-side cursor or long transaction is needed. `display` is the
-        member's displayName (else userName), read with the row, so it cannot go stale."""
-        m, u = t.memberships.c, t.users.c
+        """A group's members as (user id, display) in batches on this connection (see
+        `members_after`)."""
         last = ""
         while True:
-            rows = [(r.user_id, r.display_name or r.user_name) for r in self.conn.execute(
-                select(m.user_id, u.display_name, u.user_name)
-                .join_from(t.memberships, t.users, and_(u.org_id == m.org_id,
-                                                        u.id == m.user_id))
-                .where(m.org_id == self.org_id, m.group_id == group_id, m.user_id > last)
-                .order_by(m.user_id).limit(batch))]
+            rows = self.members_after(group_id, last, batch)
             if not rows:
                 return
             yield rows
             if len(rows) < batch:
                 return
             last = rows[-1][0]
+
+    def members_after(self, group_id: str, after: str, limit: int) -> list[tuple[str, str]]:
+        """One batch of a group's members, (user id, display), after user id `after`, by
+        keyset on the primary key (org, group, user): a batch costs the same in a group of
+        10 or 100,000, and each batch may be read in its own short transaction. `display`
+        is the member's displayName (else userName), read with the row."""
+        m, u = t.memberships.c, t.users.c
+        return [(r.user_id, r.display_name or r.user_name) for r in self.conn.execute(
+            select(m.user_id, u.display_name, u.user_name)
+            .join_from(t.memberships, t.users, and_(u.org_id == m.org_id, u.id == m.user_id))
+            .where(m.org_id == self.org_id, m.group_id == group_id, m.user_id > after)
+            .order_by(m.user_id).limit(limit))]
 
     # -- writes ------------------------------------------------------------------------
     def serialize_writes(self) -> None:

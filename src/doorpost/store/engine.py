@@ -25,20 +25,25 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str, *, pool_size: int = 8) -> Engine:
+def make_engine(url: str, *, pool_size: int = 8, pool_timeout: float = 2.0) -> Engine:
+    """`pool_timeout`: how long a request may wait for a free connection before it is
+    answered 503 (`Database.Busy`); no connection is held while a client reads, so a
+    pool that stays exhausted that long means the database itself is the bottleneck."""
     url = normalize_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, pool_size=pool_size, max_overflow=4,
+                               pool_timeout=pool_timeout,
                                connect_args={"check_same_thread": False, "timeout": 30})
         _configure_sqlite(engine)
         return engine
     # No pool_pre_ping: it costs a round trip on every checkout (two per request). A
     # connection broken by a database restart fails one request (a SCIM 500 the identity
     # provider retries) and is then discarded by the pool.
-    return create_engine(url, pool_size=pool_size, max_overflow=4, pool_recycle=1800)
+    return create_engine(url, pool_size=pool_size, max_overflow=4, pool_recycle=1800,
+                         pool_timeout=pool_timeout)
 
 
 def _configure_sqlite(engine: Engine) -> None:
