@@ -30,6 +30,8 @@ test: $(STAMP)
 clean:
 	rm -rf $(VENV) data .pytest_cache
 
-## Benchmark the real server on SQLite and PostgreSQL (prints a table, writes bench/results/).
+## Benchmark the real server on SQLite and PostgreSQL (prints a table, writes bench/results/),
+## then side by side with scim2-server 0.8.3, the peer (ratios against the targets).
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/compare.py $(COMPARE_ARGS)

@@ -390,3 +390,31 @@ def test_bad_input_to_the_acs_never_answers_5xx(server: LiveServer, sso_org: Sso
             assert r.status_code in (400, 403), (junk[:30], r.status_code)
         assert browser.post("/saml/nope/acs", data={"SAMLResponse": "x"}).status_code == 404
         assert browser.get("/saml/%00/login").status_code in (400, 404)
+
+
+def test_sign_ins_and_refusals_read_in_the_console_activity(server: LiveServer,
+                                                            sso_org: SsoOrg) -> None:
+    with sso_org.browser(server) as browser:
+        _acs(browser, sso_org, _respond(sso_org, "ann@example.com", None))
+        _acs(browser, sso_org, _respond(sso_org, "stranger@example.com", None))
+    with sso_org.browser(server) as browser:
+        login = browser.get("/admin/login")
+        browser.post("/admin/login", data={"email": sso_org.owner_email, "password": PASSWORD,
+                                           "csrf": csrf_of(login.text)})
+        page = browser.get("/admin/activity")
+        assert page.status_code == 200 and f"/saml/{sso_org.slug}/acs" in page.text
+        rows = re.findall(r'href="(/admin/activity/[0-9a-f]{32})"', page.text)
+        assert rows
+        details = [browser.get(href) for href in rows[:2]]
+        assert all(d.status_code == 200 for d in details)
+        assert any("matches no provisioned user" in d.text for d in details)
+
+
+def test_a_deleted_member_is_signed_out(server: LiveServer, sso_org: SsoOrg) -> None:
+    with sso_org.browser(server) as browser:
+        _acs(browser, sso_org, _respond(sso_org, "ann@example.com", None))
+        assert browser.get("/me").status_code == 200
+        assert sso_org.scim.delete(f"/Users/{sso_org.users['ann@example.com']}"
+                                   ).status_code == 204
+        gone = browser.get("/me")
+        assert gone.status_code == 401 and "no longer exists" in gone.text
