@@ -14,7 +14,9 @@ from starlette.requests import Request
 
 from doorpost.config import Settings
 from doorpost.http import metrics
+from doorpost.http.access_api import build_access_api
 from doorpost.http.app import build_http_app
+from doorpost.service.access_api import AccessApi
 from doorpost.http.rate_limits import RateLimits
 from doorpost.http import openapi
 from doorpost.http.scim_api import ScimApi
@@ -72,7 +74,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     sign_in = SsoSignIn(db, owners, members)
     console = build_console(Organizations(db), owners, Sso(db), ActivityQueries(db),
                             DirectoryView(db), settings.public_url, sign_in)
-    pages = build_sso_pages(sign_in, members, console_templates(), settings.public_url)
+    pages = [*build_sso_pages(sign_in, members, console_templates(), settings.public_url),
+             *build_access_api(AccessApi(db))]
 
     def gauges() -> None:
         metrics.POOL_IN_USE.set(db.connections_in_use())

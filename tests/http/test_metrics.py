@@ -63,6 +63,10 @@ def test_route_labels_stay_bounded() -> None:
     assert route_label("/admin/zzz") == "unmatched"
     assert route_label("/readyz") == "/readyz"
     assert route_label("/x" * 50) == "unmatched"
+    assert route_label("/saml/acme/acs") == "/saml/{org}/acs"
+    assert route_label("/saml/acme/zzz") == "unmatched"
+    assert route_label("/me/doors/d1/unlock") == "/me/doors/{id}/unlock"
+    assert route_label("/api/v1/access/decisions") == "/api/v1/access/decisions"
 
 
 def test_several_workers_are_summed_in_every_scrape(tmp_path: Path, database_url: str) -> None:

@@ -23,7 +23,7 @@ from doorpost.service.organizations import Organizations
 from doorpost.service.saml import Endpoints
 from doorpost.service.sso import Sso
 from doorpost.store.database import Database
-from doorpost.store.saml import SamlStore
+from doorpost.store.doors import DoorStore
 from tests.conftest import LiveServer, user_body
 from tests.console.test_console_http import PASSWORD, csrf_of
 from tests.saml_idp import Forged, KeyPair, PysamlIdp, decoded, encoded, forge
@@ -155,7 +155,7 @@ def test_a_provisioned_member_signs_in_sp_initiated_and_sees_their_doors(
                                    data={"csrf": "x"})
         assert forged_csrf.status_code == 400
     with db.read() as conn:
-        events = SamlStore(conn, sso_org.org_id).access_events()
+        events = DoorStore(conn, sso_org.org_id).access_events()
     assert [(e.door_id, e.allowed) for e in events[:2]] == [
         (sso_org.doors["Vault"], False), (sso_org.doors["Front door"], True)]
 

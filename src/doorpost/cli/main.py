@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 
-from doorpost.cli import db, doors, imports, orgs, owners, scim, serve, sso, tokens
+from doorpost.cli import apikeys, db, doors, imports, orgs, owners, scim, serve, sso, tokens
 
 app = typer.Typer(help="Doorpost: SCIM 2.0 provisioning for physical access control.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -17,6 +17,7 @@ app.add_typer(doors.app, name="door")
 app.add_typer(imports.app, name="import")
 app.add_typer(owners.app, name="owner")
 app.add_typer(sso.app, name="sso")
+app.add_typer(apikeys.app, name="apikey")
 app.command("serve")(serve.serve)
 app.command("demo")(serve.demo)
 

@@ -47,7 +47,10 @@ SCIM_HEADS = {"users": "Users", "groups": "Groups", ".search": ".search",
               "resourcetypes": "ResourceTypes", "schemas": "Schemas"}
 CONSOLE_SECTIONS = {"", "login", "logout", "set-password", "sso-scim", "sso", "scim", "tokens",
                     "activity", "activity.csv", "members", "groups", "static"}
-SERVICE_ROUTES = {"/", "/healthz", "/readyz", "/livez", "/metrics", "/openapi.json"}
+SERVICE_ROUTES = {"/", "/healthz", "/readyz", "/livez", "/metrics", "/openapi.json",
+                  "/api/v1/doors", "/api/v1/access/decisions", "/api/v1/access/events",
+                  "/me", "/me/sign-in", "/me/logout"}
+SAML_ENDPOINTS = {"metadata", "login", "acs"}
 
 
 def route_label(path: str) -> str:
@@ -68,6 +71,10 @@ def route_label(path: str) -> str:
             return "unmatched"
         return "/admin" + (f"/{section}" if section else "") + ("/{id}" if len(parts) > 2
                                                                  else "")
+    if len(parts) == 3 and parts[0] == "saml" and parts[2] in SAML_ENDPOINTS:
+        return f"/saml/{{org}}/{parts[2]}"
+    if len(parts) == 4 and parts[:2] == ["me", "doors"] and parts[3] == "unlock":
+        return "/me/doors/{id}/unlock"
     path = "/" + "/".join(parts)
     return path if path in SERVICE_ROUTES else "unmatched"
 

@@ -17,6 +17,67 @@ def _plain(operation_id: str, summary: str, media: str, schema: dict[str, Any],
                         media: {"schema": schema}}}, **(also or {})}}}
 
 
+ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
+    "type": "object", "required": ["code", "message"],
+    "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}}
+
+
+def _api_errors(*codes: str) -> dict[str, Any]:
+    text = {"400": "Invalid request.", "401": "Missing, unknown or revoked API key.",
+            "404": "No such door (in this organization).", "500": "Internal error (logged).",
+            "503": "Busy; see Retry-After."}
+    return {c: {"description": text[c], "content": {"application/json": {"schema": ERROR}}}
+            for c in codes}
+
+
+def access_paths() -> dict[str, Any]:
+    """The access API for door controllers (`http/access_api.py`)."""
+    json_ = "application/json"
+    secured: list[dict[str, list[str]]] = [{"accessKey": []}]
+    event = {"type": "object", "required": ["id", "time_us", "door", "allowed", "reason"],
+             "properties": {"id": {"type": "string"}, "time_us": {"type": "integer"},
+                            "user": {"type": ["string", "null"]}, "door": {"type": "string"},
+                            "allowed": {"type": "boolean"}, "reason": {"type": "string"},
+                            "source": {"type": "string"}}}
+    return {
+        "/api/v1/doors": {"get": {
+            "operationId": "listDoors", "summary": "The organization's doors",
+            "security": secured, "responses": {"200": {"description": "Doors.", "content": {
+                json_: {"schema": {"type": "object", "required": ["doors"], "properties": {
+                    "doors": {"type": "array", "items": {"type": "object", "properties": {
+                        "id": {"type": "string"}, "name": {"type": "string"}}}}}}}}},
+                **_api_errors("401", "500", "503")}}},
+        "/api/v1/access/decisions": {"post": {
+            "operationId": "decideAccess",
+            "summary": "May this person open this door now? (recorded as an access event)",
+            "security": secured,
+            "requestBody": {"required": True, "content": {json_: {"schema": {
+                "type": "object", "required": ["door", "user"], "properties": {
+                    "door": {"type": "string", "description": "A door id."},
+                    "user": {"type": "string",
+                             "description": "A SCIM id, userName or email."}}}}}},
+            "responses": {"200": {"description": "The decision.", "content": {json_: {
+                "schema": {"type": "object",
+                           "required": ["allowed", "reason", "decision_id"], "properties": {
+                               "allowed": {"type": "boolean"}, "reason": {"type": "string"},
+                               "decision_id": {"type": "string"},
+                               "user": {"type": ["string", "null"]}}}}}},
+                **_api_errors("400", "401", "404", "500", "503")}}},
+        "/api/v1/access/events": {"get": {
+            "operationId": "accessEvents", "summary": "Access decisions, oldest first",
+            "security": secured, "parameters": [
+                {"name": "after", "in": "query", "required": False,
+                 "schema": {"type": "string"}, "description": "`next` of the last page."},
+                {"name": "limit", "in": "query", "required": False,
+                 "schema": {"type": "integer", "minimum": 1, "maximum": 500}}],
+            "responses": {"200": {"description": "A page of events.", "content": {json_: {
+                "schema": {"type": "object", "required": ["events"], "properties": {
+                    "events": {"type": "array", "items": event},
+                    "next": {"type": ["string", "null"]}}}}}},
+                **_api_errors("400", "401", "500", "503")}}},
+    }
+
+
 def document(public_url: str | None, limits: Limits) -> dict[str, Any]:
     status = {"type": "object", "required": ["status"],
               "properties": {"status": {"type": "string"}}}
@@ -30,6 +91,11 @@ def document(public_url: str | None, limits: Limits) -> dict[str, Any]:
     paths["/livez"] = _plain("live", "The process answers", "text/plain", {"type": "string"})
     paths["/metrics"] = _plain("metrics", "Prometheus metrics", "text/plain",
                                {"type": "string"})
+    paths.update(access_paths())
+    components = scim_components()
+    components["securitySchemes"]["accessKey"] = {
+        "type": "http", "scheme": "bearer",
+        "description": "An access-API key (`doorpost apikey create ORG --name N`)."}
     return {
         "openapi": "3.1.0",
         "info": {"title": "Doorpost", "version": __version__,
@@ -38,5 +104,5 @@ def document(public_url: str | None, limits: Limits) -> dict[str, Any]:
         "servers": [{"url": public_url or "/"}],
         "security": [{"bearer": []}],
         "paths": paths,
-        "components": scim_components(),
+        "components": components,
     }

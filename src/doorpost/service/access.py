@@ -18,9 +18,8 @@ from doorpost.scim.definitions import GROUP_TYPE
 from doorpost.service.errors import AdminError, NotFoundError
 from doorpost.store.database import Database
 from doorpost.store.directory import Directory, now_us
-from doorpost.store.doors import Door, DoorStore
+from doorpost.store.doors import AccessEvent, Door, DoorStore
 from doorpost.store.orgs import Organization, OrgStore
-from doorpost.store.saml import AccessEvent, SamlStore
 
 
 def opens_doors(active: object) -> bool:
@@ -89,18 +88,20 @@ class Doors:
             store = DoorStore(conn, org_id)
             return [(d, decision(d, store.granting_groups(user_id, d.id))) for d in store.all()]
 
-    def unlock(self, org_id: int, user_id: str, door_id: str, source: str) -> Decision:
-        """Ask the decision for an unlock and record it (the door hardware comes later)."""
+    def unlock(self, org_id: int, user_id: str, door_id: str, source: str
+               ) -> tuple[Decision, str]:
+        """Ask the decision for an unlock and record it (the door hardware comes later):
+        the decision and the id of its access event."""
         with self.db.write() as conn:
             store = DoorStore(conn, org_id)
             found = store.by_id_or_name(door_id)
             if found is None or found.id != door_id:
                 raise NotFoundError("No such door.")
             result = decision(found, store.granting_groups(user_id, found.id))
-            SamlStore(conn, org_id).record_access(AccessEvent(
-                uuid.uuid4().hex, now_us(), user_id, found.id, result.allowed, result.reason,
-                source))
-            return result
+            event_id = uuid.uuid4().hex
+            store.record_access(AccessEvent(event_id, now_us(), user_id, found.id,
+                                            result.allowed, result.reason, source))
+            return result, event_id
 
 
 def decision(door: Door, user: tuple[bool | None, list[str]] | None) -> Decision:

@@ -2,18 +2,17 @@
 
 A member session is checked against the directory on every request: the moment the
 identity provider deactivates or deletes the person (`access.opens_doors` says no), every
-session of theirs ends, on that very request. Cookies are `<org id>.<secret>`; only the
-secret's digest is stored.
+session of theirs ends, on that very request. Cookies follow `session_cookies`, as owners'.
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from doorpost.scim.definitions import USER_TYPE
+from doorpost.service import session_cookies
 from doorpost.service.access import Decision, Doors, opens_doors
 from doorpost.store.database import Database
 from doorpost.store.directory import Directory, now_us
@@ -23,10 +22,6 @@ from doorpost.store.saml import SamlStore
 
 SESSION_SECONDS = 8 * 3600
 COOKIE = "doorpost_member"
-
-
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -61,21 +56,21 @@ class Members:
         self.doors = Doors(db)
 
     def start_session(self, org_id: int, user_id: str) -> str:
-        secret = secrets.token_urlsafe(32)
+        cookie, digest = session_cookies.new_cookie(org_id)
         at = now_us()
         with self.db.write() as conn:
             SamlStore(conn, org_id).add_member_session(
-                _digest(secret), user_id, secrets.token_urlsafe(24), at,
+                digest, user_id, secrets.token_urlsafe(24), at,
                 at + SESSION_SECONDS * 1_000_000)
-        return f"{org_id}.{secret}"
+        return cookie
 
     def session(self, cookie: str | None) -> Member | Ended | None:
-        org_part, _, secret = (cookie or "").partition(".")
-        if not (org_part.isascii() and org_part.isdigit() and len(org_part) < 12 and secret):
+        parsed = session_cookies.parse_cookie(cookie)
+        if parsed is None:
             return None
-        org_id = int(org_part)
+        org_id, digest = parsed
         with self.db.read() as conn:
-            found = SamlStore(conn, org_id).member_session(_digest(secret), now_us())
+            found = SamlStore(conn, org_id).member_session(digest, now_us())
             if found is None:
                 return None
             org = OrgStore(conn).by_id(org_id)
@@ -89,13 +84,13 @@ class Members:
                       display_name(stored.doc), stored.doc.get("active"), found.csrf)
 
     def end_session(self, cookie: str | None) -> None:
-        org_part, _, secret = (cookie or "").partition(".")
-        if org_part.isascii() and org_part.isdigit() and len(org_part) < 12 and secret:
+        parsed = session_cookies.parse_cookie(cookie)
+        if parsed is not None:
             with self.db.write() as conn:
-                SamlStore(conn, int(org_part)).end_member_session(_digest(secret))
+                SamlStore(conn, parsed[0]).end_member_session(parsed[1])
 
     def doors_of(self, member: Member) -> list[tuple[Door, Decision]]:
         return self.doors.member_doors(member.org.id, member.user_id)
 
     def unlock(self, member: Member, door_id: str) -> Decision:
-        return self.doors.unlock(member.org.id, member.user_id, door_id, "member-page")
+        return self.doors.unlock(member.org.id, member.user_id, door_id, "member-page")[0]

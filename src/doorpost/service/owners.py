@@ -8,7 +8,6 @@ Designed so that SSO sign-in can be added beside passwords later: a session is c
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 import secrets
 import threading
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from doorpost.service import session_cookies, tokens
 from doorpost.service.errors import AdminError, NotFoundError
 from doorpost.scim.text import fold
 from doorpost.store.database import Database
@@ -58,8 +58,7 @@ def _dummy_hash() -> str:
     return _hash(secrets.token_urlsafe(16))
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+_digest = tokens.digest  # one digest rule for every secret (tokens, keys, links, cookies)
 
 
 @dataclass(frozen=True)
@@ -140,22 +139,22 @@ class Owners:
     def start_session(self, owner: Owner) -> str:
         """A new session; returns the cookie value `<org id>.<secret>` (the secret is stored
         only as a digest; the organization id lets the lookup use the primary key)."""
-        secret = secrets.token_urlsafe(32)
+        cookie, digest = session_cookies.new_cookie(owner.org_id)
         at = now_us()
         with self.db.write() as conn:
-            OwnerStore(conn).add_session(owner.org_id, _digest(secret), owner.id,
+            OwnerStore(conn).add_session(owner.org_id, digest, owner.id,
                                          secrets.token_urlsafe(32), at,
                                          at + SESSION_SECONDS * 1_000_000)
-        return f"{owner.org_id}.{secret}"
+        return cookie
 
     def session(self, cookie: str | None) -> SignedIn | None:
-        parsed = _parse_cookie(cookie)
+        parsed = session_cookies.parse_cookie(cookie)
         if parsed is None:
             return None
-        org_id, secret = parsed
+        org_id, digest = parsed
         with self.db.read() as conn:
             store = OwnerStore(conn)
-            found: Session | None = store.session(org_id, _digest(secret), now_us())
+            found: Session | None = store.session(org_id, digest, now_us())
             if found is None:
                 return None
             org = OrgStore(conn).by_id(found.org_id)
@@ -165,14 +164,7 @@ class Owners:
         return SignedIn(owner, org, found.csrf)
 
     def end_session(self, cookie: str | None) -> None:
-        parsed = _parse_cookie(cookie)
+        parsed = session_cookies.parse_cookie(cookie)
         if parsed is not None:
             with self.db.write() as conn:
-                OwnerStore(conn).end_session(parsed[0], _digest(parsed[1]))
-
-
-def _parse_cookie(cookie: str | None) -> tuple[int, str] | None:
-    org, _, secret = (cookie or "").partition(".")
-    if not org.isdigit() or not secret:
-        return None
-    return int(org), secret
+                OwnerStore(conn).end_session(*parsed)

@@ -19,25 +19,33 @@ TOKEN_PREFIX = "dp_scim_"
 DISPLAY_PREFIX_LENGTH = len(TOKEN_PREFIX) + 4
 
 
-_IN_TEXT = re.compile(re.escape(TOKEN_PREFIX) + r"[A-Za-z0-9_\-]*")
+_IN_TEXT = re.compile(r"(dp_scim_|dp_key_)[A-Za-z0-9_\-]*")
 
 
 def redacted(text: str) -> str:
-    """`text` with every token-shaped string replaced: a client that put its token in the
-    URL must not find it in the audit trail or its CSV export."""
-    return _IN_TEXT.sub(TOKEN_PREFIX + "[redacted]", text) if TOKEN_PREFIX in text else text
+    """`text` with every secret-shaped string (SCIM token, API key) replaced: a client that
+    put one in the URL must not find it in the audit trail or its CSV export."""
+    return _IN_TEXT.sub(r"\1[redacted]", text) if "dp_" in text else text
 
 
-def mint() -> str:
-    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+def mint(prefix: str = TOKEN_PREFIX) -> str:
+    """A new secret: `prefix` + 256 random bits (SCIM tokens; `dp_key_` for API keys)."""
+    return prefix + secrets.token_urlsafe(32)
 
 
 def digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+PREFIXES = (TOKEN_PREFIX, "dp_key_")
+
+
 def display_prefix(token: str) -> str:
-    """What an owner sees to tell tokens apart: `dp_scim_AbCd`."""
+    """What an owner sees to tell secrets apart: `dp_scim_AbCd`, `dp_key_AbCd` (the random
+    part may itself hold `_`, so the known prefix decides where it starts)."""
+    for prefix in PREFIXES:
+        if token.startswith(prefix):
+            return token[:len(prefix) + 4]
     return token[:DISPLAY_PREFIX_LENGTH]
 
 

@@ -4,15 +4,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, delete, insert, select
+from sqlalchemy import Connection, and_, delete, insert, or_, select
 
 from doorpost.store import tables as t
+from doorpost.store.storable import storable
 
 
 @dataclass(frozen=True)
 class Door:
     id: str
     name: str
+
+
+@dataclass(frozen=True)
+class AccessEvent:
+    """One access decision Doorpost was asked for (member page, access API, CLI)."""
+
+    id: str
+    time_us: int
+    user_id: str
+    door_id: str
+    allowed: bool
+    reason: str
+    source: str
 
 
 class DoorStore:
@@ -67,3 +81,28 @@ class DoorStore:
             .where(m.org_id == self.org_id, m.user_id == user_id, g.door_id == door_id)
             .order_by(gr.display_name)).scalars().all()
         return active, list(names)
+
+    # -- access events ---------------------------------------------------------------
+    def record_access(self, event: AccessEvent) -> None:
+        self.conn.execute(insert(t.access_events).values(
+            org_id=self.org_id, **{k: storable(v) for k, v in event.__dict__.items()}))
+
+    def access_events(self, limit: int = 50) -> list[AccessEvent]:
+        """The newest first."""
+        c = t.access_events.c
+        rows = self.conn.execute(select(t.access_events).where(c.org_id == self.org_id)
+                                 .order_by(c.time_us.desc(), c.id.desc()).limit(limit))
+        return [_event(r) for r in rows]
+
+    def events_after(self, after: tuple[int, str] | None, limit: int) -> list[AccessEvent]:
+        """Oldest first, after the (time, id) keyset position: a feed a controller pages."""
+        c = t.access_events.c
+        q = select(t.access_events).where(c.org_id == self.org_id)
+        if after is not None:
+            q = q.where(or_(c.time_us > after[0], and_(c.time_us == after[0], c.id > after[1])))
+        return [_event(r) for r in self.conn.execute(q.order_by(c.time_us, c.id).limit(limit))]
+
+
+def _event(r: object) -> AccessEvent:
+    return AccessEvent(r.id, r.time_us, r.user_id, r.door_id, r.allowed,  # type: ignore[attr-defined]
+                       r.reason, r.source)  # type: ignore[attr-defined]

@@ -1,5 +1,5 @@
 """SAML sign-in state shared by every worker: the organization's SP key pair, outstanding
-AuthnRequests, consumed assertion ids (replay cache), member sessions, and access events."""
+AuthnRequests, consumed assertion ids (replay cache), and member sessions."""
 
 from __future__ import annotations
 
@@ -34,17 +34,6 @@ class MemberSession:
     org_id: int
     user_id: str
     csrf: str
-
-
-@dataclass(frozen=True)
-class AccessEvent:
-    id: str
-    time_us: int
-    user_id: str
-    door_id: str
-    allowed: bool
-    reason: str
-    source: str
 
 
 class SamlStore:
@@ -128,15 +117,3 @@ class SamlStore:
         c = t.member_sessions.c
         self.conn.execute(delete(t.member_sessions).where(c.org_id == self.org_id,
                                                           c.digest == digest))
-
-    # -- access events ---------------------------------------------------------------
-    def record_access(self, event: AccessEvent) -> None:
-        self.conn.execute(insert(t.access_events).values(
-            org_id=self.org_id, **{k: storable(v) for k, v in event.__dict__.items()}))
-
-    def access_events(self, limit: int = 50) -> list[AccessEvent]:
-        c = t.access_events.c
-        rows = self.conn.execute(select(t.access_events).where(c.org_id == self.org_id)
-                                 .order_by(c.time_us.desc()).limit(limit))
-        return [AccessEvent(r.id, r.time_us, r.user_id, r.door_id, r.allowed, r.reason,
-                            r.source) for r in rows]

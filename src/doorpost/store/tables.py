@@ -57,6 +57,19 @@ scim_tokens = Table(
     ForeignKeyConstraint(["org_id"], ["organizations.id"], ondelete="CASCADE"),
 )
 
+api_keys = Table(  # the access API's keys (door controllers, readers): digests only
+    "api_keys", metadata,
+    Column("org_id", Integer, nullable=False, primary_key=True),
+    Column("id", String(36), nullable=False, primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("prefix", String(24), nullable=False),
+    Column("digest", String(64), nullable=False, unique=True),
+    Column("created_us", BigInteger, nullable=False),
+    Column("last_used_us", BigInteger, nullable=True),
+    Column("revoked_us", BigInteger, nullable=True),
+    ForeignKeyConstraint(["org_id"], ["organizations.id"], ondelete="CASCADE"),
+)
+
 users = Table(
     "users", metadata,
     Column("org_id", Integer, nullable=False, primary_key=True),
