@@ -94,6 +94,7 @@ def test_owner_flow_in_a_browser(browser, db: Database, server: LiveServer,  # t
     page.get_by_role("link", name="Back to SSO & SCIM").click()
     assert page.get_by_text("SSO verified").is_visible()
 
+    assert page.get_by_role("button", name="Generate Token").is_disabled()  # SCIM is off
     page.locator("#enable-scim").check()  # submits the form (progressive enhancement)
     page.wait_for_selector("text=SCIM is enabled.")
 
@@ -137,6 +138,10 @@ def test_owner_flow_in_a_browser(browser, db: Database, server: LiveServer,  # t
     assert page.locator("td.after", has_text="grace@acme.example").count() >= 1
 
     page.get_by_role("link", name="SSO & SCIM").click()
+    page.once("dialog", lambda dialog: dialog.dismiss())  # revoking asks first
+    page.get_by_role("button", name="Revoke Entra ID").click()
+    assert scim.get("/Users").status_code == 200  # said no: nothing was revoked
+    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Revoke Entra ID").click()
     assert page.get_by_text("Token revoked").is_visible()
     refused = scim.get("/Users")

@@ -295,3 +295,19 @@ def test_identity_provider_data_is_escaped(console: httpx.Client, tenant: Tenant
     detail_id = wait_for(lambda: re.search(r'href="/admin/activity/([0-9a-f]+)"',
                                            console.get("/admin/activity").text))
     assert evil not in console.get(f"/admin/activity/{detail_id.group(1)}").text
+
+
+def test_pages_keep_what_was_typed_and_unknown_urls_look_like_the_console(
+        console: httpx.Client, server: LiveServer) -> None:
+    page = console.get("/admin/sso-scim")
+    bad = "<md:EntityDescriptor xmlns:md='urn:oasis:names:tc:SAML:2.0:metadata'/>"
+    r = console.post("/admin/sso", data={"metadata_xml": bad, "csrf": csrf_of(page.text)})
+    assert r.status_code == 400 and "EntityDescriptor xmlns:md=" in r.text  # kept, escaped
+    missing = console.get("/admin/no-such-page")
+    assert missing.status_code == 404 and "/admin/static/console.css" in missing.text
+    assert "<title>Not found · Doorpost</title>" in missing.text
+    with httpx.Client(base_url=server.url) as anonymous:
+        form = anonymous.get("/admin/login")
+        refused = anonymous.post("/admin/login", data={
+            "email": "typed@example.com", "password": "wrong", "csrf": csrf_of(form.text)})
+        assert refused.status_code == 401 and 'value="typed@example.com"' in refused.text

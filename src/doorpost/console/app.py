@@ -85,10 +85,20 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
              ) -> Callable[[Request], Awaitable[Response]]:
         return signed_in_only(owners, fn)
 
+    async def not_found(request: Request, exc: Exception) -> Response:
+        """Unknown console URLs get the console's own page, not plain text."""
+        del exc
+        return render(request, "not_found.html", 404, who=None)
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        del exc
+        return render(request, "error.html", 500, who=None)
+
     # -- sign-in -------------------------------------------------------------------------
-    def login_form(request: Request, error: str | None = None, status: int = 200) -> Response:
+    def login_form(request: Request, error: str | None = None, status: int = 200,
+                   email: str = "") -> Response:
         token = secrets.token_urlsafe(24)
-        response = render(request, "login.html", status, csrf=token, error=error,
+        response = render(request, "login.html", status, csrf=token, error=error, email=email,
                           next=request.query_params.get("next", "/admin/sso-scim"))
         response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="strict",
                             path="/admin", secure=request.url.scheme == "https")
@@ -105,7 +115,7 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
             owner = await run_in_threadpool(owners.login, str(form.get("email", "")),
                                             str(form.get("password", "")))
         except AdminError as exc:
-            return login_form(request, str(exc), 401)
+            return login_form(request, str(exc), 401, str(form.get("email", ""))[:320])
         cookie = await run_in_threadpool(owners.start_session, owner)
         target = str(form.get("next") or "/admin/sso-scim")
         if not target.startswith("/admin") or target.startswith("//"):
@@ -157,7 +167,7 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
     # -- SSO & SCIM ----------------------------------------------------------------------
     async def setup_page(request: Request, who: SignedIn, *, new_token: Any = None,
                          error: str | None = None, notice: str | None = None,
-                         status: int = 200) -> Response:
+                         status: int = 200, metadata_xml: str | None = None) -> Response:
         org = await run_in_threadpool(orgs.get, who.org.slug)
         connection = await run_in_threadpool(sso.get, org.id)
         tokens = await run_in_threadpool(orgs.list_tokens, org.slug)
@@ -168,7 +178,8 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
                       token_state=_token_state(tokens),
                       tenant_url=f"{url}/scim/v2", health=health, error=error, notice=notice,
                       scim_missing=scim_prerequisites_missing(org),
-                      active_tokens=sum(1 for t in tokens if t.active))
+                      active_tokens=sum(1 for t in tokens if t.active),
+                      metadata_xml=metadata_xml)
 
     async def sso_scim(request: Request, who: SignedIn) -> Response:
         return await setup_page(request, who)
@@ -180,7 +191,7 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
                                                      url=form.get("metadata_url")))
         except AdminError as exc:
             return await setup_page(request, who, error=f"Metadata not saved: {exc}",
-                                    status=_status(exc))
+                                    status=_status(exc), metadata_xml=form.get("metadata_xml"))
         return await setup_page(request, who, notice="SSO metadata saved. Press Test SSO to "
                                 "sign in once through your identity provider and verify it.")
 
@@ -357,7 +368,8 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
         Route("/groups", page(groups)),
         Route("/groups/{id}", page(group)),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
-    ], exception_handlers={CsrfFailure: _csrf_failed})
+    ], exception_handlers={CsrfFailure: _csrf_failed, 404: not_found, 405: not_found,
+                           500: server_error})
     return app
 
 

@@ -10,9 +10,21 @@ document.addEventListener("click", (event) => {
   });
 });
 document.addEventListener("change", (event) => {
-  if (event.target.matches("[data-autosubmit]")) event.target.form.submit();
+  const box = event.target;
+  if (!box.matches("[data-autosubmit]")) return;
+  if (box.dataset.confirm && !box.checked && !window.confirm(box.dataset.confirm)) {
+    box.checked = true;  // kept on: the owner said no
+    return;
+  }
+  box.form.submit();
 });
 document.addEventListener("DOMContentLoaded", () => {
   const form = document.querySelector("form[data-autopost]");  // SAML POST binding
   if (form) form.submit();
+});
+document.addEventListener("submit", (event) => {  // a destructive action asks first
+  const button = event.submitter;
+  if (button && button.dataset.confirm && !window.confirm(button.dataset.confirm)) {
+    event.preventDefault();
+  }
 });
