@@ -170,6 +170,8 @@ class ScimService:
     def get(self, caller: Caller, rt: ResourceType, id_: str, params: Mapping[str, Any],
             base_url: str, if_none_match: str | None = None) -> Outcome:
         projection = _projection(rt, params)
+        if rt is USER_TYPE:  # the hot path: one statement, its own snapshot
+            return self._get_user(caller, id_, projection, base_url, if_none_match)
         with self.db.read() as conn:
             directory = self._directory(conn, caller)
             stored = directory.get(rt, id_)
@@ -181,6 +183,22 @@ class ScimService:
             body = self._pieces(directory, rt, [stored], projection, base_url,
                                 detached=True)[0]
         return _opened(outcome, streaming.buffered(body))
+
+    def _get_user(self, caller: Caller, id_: str, projection: Projection, base_url: str,
+                  if_none_match: str | None) -> Outcome:
+        with self.db.single_read() as conn:
+            found = self._directory(conn, caller).user_with_groups(id_)
+        if found is None:
+            raise NotFound(f"User '{id_}' not found.")
+        stored, groups = found
+        if _etag_matches(if_none_match, stored.meta):
+            return Outcome(304, {"ETag": stored.meta.etag}, stored.meta.id)
+        relation = {"groups": _group_refs(groups, base_url)
+                    if projection.wants(USER_TYPE, "groups") else []}
+        body = orjson.dumps(render(USER_TYPE, stored.doc, stored.meta, base_url, relation,
+                                   projection))
+        return _opened(self._single(200, USER_TYPE, None, stored.meta, base_url, []),
+                       iter([body]))
 
     def _pieces(self, directory: Directory, rt: ResourceType, items: list[Stored],
                 projection: Projection, base_url: str, *, detached: bool = False
@@ -230,8 +248,7 @@ class ScimService:
             return [{name: []} for _ in items]
         ids = [s.meta.id for s in items]
         groups = directory.user_groups(ids)
-        return [{"groups": [{"value": g, "$ref": f"{base_url}/Groups/{g}", "display": label,
-                             "type": "direct"} for g, label in groups[i]]} for i in ids]
+        return [{"groups": _group_refs(groups[i], base_url)} for i in ids]
 
     @_retried
     def replace(self, caller: Caller, rt: ResourceType, id_: str, body: Any,
@@ -407,6 +424,12 @@ class ScimService:
                     slots[i] = piece
             ordered = [p for p in slots if p is not None]
         return streaming.list_body(list_head(total, first.start_index, len(ordered)), ordered)
+
+
+def _group_refs(groups: list[tuple[str, str]], base_url: str) -> list[dict[str, Any]]:
+    """A user's `groups` as rendered (RFC 7643 §4.1.2: direct memberships only)."""
+    return [{"value": g, "$ref": f"{base_url}/Groups/{g}", "display": label, "type": "direct"}
+            for g, label in groups]
 
 
 def changes_between(before: dict[str, Any] | None, after: dict[str, Any] | None,

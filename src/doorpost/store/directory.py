@@ -26,6 +26,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+import orjson
 from sqlalchemy.dialects import postgresql, sqlite
 
 from doorpost.scim.errors import InvalidValue, Uniqueness
@@ -69,13 +70,36 @@ _GET = {name: _readable(table).where(table.c.org_id == bindparam("org"),
                                   table.c.id == bindparam("id"))
         for name, table in (("User", t.users), ("Group", t.groups))}
 _GET_FOR_UPDATE = {name: q.with_for_update() for name, q in _GET.items()}
-_m, _g = t.memberships.c, t.groups.c
-_USER_GROUPS = (select(_m.user_id, _g.id, _g.display_name)
+_m, _g, _u = t.memberships.c, t.groups.c, t.users.c
+_USER_GROUPS = (select(_m.user_id, _g.id, _g.display_name, _g.display_name_ci)
                 .join_from(t.memberships, t.groups,
                            and_(_g.org_id == _m.org_id, _g.id == _m.group_id))
                 .where(_m.org_id == bindparam("org"),
-                       _m.user_id.in_(bindparam("ids", expanding=True)))
-                .order_by(_g.display_name_ci))
+                       _m.user_id.in_(bindparam("ids", expanding=True))))
+
+
+def _user_with_groups(backend: str) -> Any:
+    """A user and its groups in one statement (a GET by id is then a single snapshot, with
+    no BEGIN/COMMIT): the groups as a JSON array of [id, displayName, folded name]."""
+    triple = (func.json_array if backend == "sqlite" else func.json_build_array)(
+        _g.id, _g.display_name, _g.display_name_ci)
+    aggregate = func.json_group_array(triple) if backend == "sqlite" else func.json_agg(triple)
+    groups = (select(aggregate)
+              .join_from(t.memberships, t.groups,
+                         and_(_g.org_id == _m.org_id, _g.id == _m.group_id))
+              .where(_m.org_id == _u.org_id, _m.user_id == _u.id)
+              .correlate(t.users).scalar_subquery())
+    return _readable(t.users).add_columns(groups.label("groups_json")).where(
+        _u.org_id == bindparam("org"), _u.id == bindparam("id"))
+
+
+_USER_WITH_GROUPS = {backend: _user_with_groups(backend) for backend in ("sqlite", "postgresql")}
+
+
+def _in_group_order(groups: Iterable[Sequence[Any]]) -> list[tuple[str, str]]:
+    """The one order of a user's groups: by folded displayName, code point by code point
+    (the same on both databases, whatever their collation), then id."""
+    return [(g[0], g[1]) for g in sorted(groups, key=lambda g: (g[2] or "", g[0]))]
 
 
 class Directory:
@@ -97,6 +121,19 @@ class Directory:
             else _GET[rt.name]
         row = self.conn.execute(q, {"org": self.org_id, "id": id_}).first()
         return _stored(row) if row else None
+
+    def user_with_groups(self, id_: str) -> tuple[Stored, list[tuple[str, str]]] | None:
+        """A user and its groups (id, displayName) in one statement; see `user_groups`."""
+        if "\x00" in id_:
+            return None
+        row = self.conn.execute(_USER_WITH_GROUPS[self.backend],
+                                {"org": self.org_id, "id": id_}).first()
+        if row is None:
+            return None
+        groups = row.groups_json
+        if isinstance(groups, str):  # SQLite answers JSON as text
+            groups = orjson.loads(groups)
+        return _stored(row), _in_group_order(groups or [])
 
     def get_many(self, rt: ResourceType, ids: Sequence[str]) -> list[Stored]:
         """Resources by id in one query, in the order of `ids` (unknown ids are skipped)."""
@@ -218,12 +255,13 @@ class Directory:
 
     def user_groups(self, user_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
         """(group id, displayName) of each user's groups, read through the (org, user) index."""
-        out: dict[str, list[tuple[str, str]]] = {u: [] for u in user_ids}
+        found: dict[str, list[tuple[str, str, str]]] = {u: [] for u in user_ids}
         if not user_ids:
-            return out
-        for user_id, group_id, name in self.conn.execute(
+            return {}
+        for user_id, group_id, name, name_ci in self.conn.execute(
                 _USER_GROUPS, {"org": self.org_id, "ids": list(user_ids)}):
-            out[user_id].append((group_id, name))
+            found[user_id].append((group_id, name, name_ci))
+        out = {u: _in_group_order(groups) for u, groups in found.items()}
         return out
 
     def group_members(self, group_ids: Sequence[str]) -> dict[str, list[str]]:
