@@ -390,6 +390,11 @@ def test_bad_input_to_the_acs_never_answers_5xx(server: LiveServer, sso_org: Sso
             assert r.status_code in (400, 403), (junk[:30], r.status_code)
         assert browser.post("/saml/nope/acs", data={"SAMLResponse": "x"}).status_code == 404
         assert browser.get("/saml/%00/login").status_code in (400, 404)
+        for odd in ("//evil.example", "a/../b", "ünï", "x" * 100):
+            r = browser.get("/me/sign-in", params={"org": odd})
+            assert r.status_code == 400 and "location" not in r.headers
+            r = browser.get("/admin/login/sso", params={"org": odd})
+            assert r.status_code == 400 and "location" not in r.headers
 
 
 def test_sign_ins_and_refusals_read_in_the_console_activity(server: LiveServer,

@@ -128,7 +128,8 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
     async def login_sso(request: Request) -> Response:
         """"Sign in with SSO": on to the organization's SP-initiated sign-in."""
         slug = request.query_params.get("org", "").strip().lower()
-        if not slug or not slug.replace("-", "").isalnum() or len(slug) > 64:
+        if not slug or not slug.replace("-", "").isalnum() or not slug.isascii() \
+                or len(slug) > 64:
             return login_form(request, "Enter your organization's name in Doorpost.", 400)
         return RedirectResponse(f"/saml/{slug}/login?as=owner", status_code=303)
 

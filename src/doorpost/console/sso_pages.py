@@ -113,8 +113,9 @@ def build_sso_pages(sign_in: SsoSignIn, members: Members, templates: Jinja2Templ
                       denied=request.query_params.get("denied"))
 
     async def me_sign_in(request: Request) -> Response:
-        slug = request.query_params.get("org", "").strip()
-        if not slug:
+        slug = request.query_params.get("org", "").strip().lower()
+        if not slug or not slug.replace("-", "").isalnum() or not slug.isascii() \
+                or len(slug) > 64:
             return render(request, "me_sign_in.html", 400, ended=None,
                           error="Enter your organization's name in Doorpost.")
         return RedirectResponse(f"/saml/{slug}/login?as=member", status_code=303)
