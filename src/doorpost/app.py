@@ -16,6 +16,7 @@ from doorpost.config import Settings
 from doorpost.http import metrics
 from doorpost.http.access_api import build_access_api
 from doorpost.http.app import build_http_app
+from doorpost.service.access import Doors
 from doorpost.service.access_api import AccessApi
 from doorpost.http.rate_limits import RateLimits
 from doorpost.http import openapi
@@ -72,10 +73,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                    rate_limits)
     owners, members = Owners(db), Members(db)
     sign_in = SsoSignIn(db, owners, members)
+    access_api = AccessApi(db)
     console = build_console(Organizations(db), owners, Sso(db), ActivityQueries(db),
-                            DirectoryView(db), settings.public_url, sign_in)
+                            DirectoryView(db), settings.public_url, sign_in, Doors(db),
+                            access_api)
     pages = [*build_sso_pages(sign_in, members, console_templates(), settings.public_url),
-             *build_access_api(AccessApi(db))]
+             *build_access_api(access_api)]
 
     def gauges() -> None:
         metrics.POOL_IN_USE.set(db.connections_in_use())

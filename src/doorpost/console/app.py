@@ -38,6 +38,9 @@ from doorpost.service.directory_view import PAGE, DirectoryView
 from doorpost.service.errors import AdminError, NotPermittedError
 from doorpost.service.organizations import Organizations, scim_prerequisites_missing
 from doorpost.service.owners import SESSION_SECONDS, Owners, SignedIn
+from doorpost.console.doors_pages import door_routes
+from doorpost.service.access import Doors
+from doorpost.service.access_api import AccessApi
 from doorpost.service.sign_in import SsoSignIn
 from doorpost.service.sso import Sso, sp_values
 
@@ -70,7 +73,8 @@ def console_templates() -> Jinja2Templates:
 
 def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: ActivityQueries,
                   directory: DirectoryView, public_url: str | None,
-                  sign_in: SsoSignIn | None = None) -> Starlette:
+                  sign_in: SsoSignIn | None = None, doors: Doors | None = None,
+                  keys: AccessApi | None = None) -> Starlette:
     templates = console_templates()
 
     def base_url(request: Request) -> str:
@@ -368,6 +372,7 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
         Route("/members/{id}", page(member)),
         Route("/groups", page(groups)),
         Route("/groups/{id}", page(group)),
+        *(door_routes(doors, keys, render, page) if doors and keys else []),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ], exception_handlers={CsrfFailure: _csrf_failed, 404: not_found, 405: not_found,
                            500: server_error})

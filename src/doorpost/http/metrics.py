@@ -46,7 +46,8 @@ SCIM_HEADS = {"users": "Users", "groups": "Groups", ".search": ".search",
               "serviceproviderconfig": "ServiceProviderConfig",
               "resourcetypes": "ResourceTypes", "schemas": "Schemas"}
 CONSOLE_SECTIONS = {"", "login", "logout", "set-password", "sso-scim", "sso", "scim", "tokens",
-                    "activity", "activity.csv", "members", "groups", "static"}
+                    "activity", "activity.csv", "members", "groups", "static", "doors",
+                    "api-keys"}
 SERVICE_ROUTES = {"/", "/healthz", "/readyz", "/livez", "/metrics", "/openapi.json",
                   "/api/v1/doors", "/api/v1/access/decisions", "/api/v1/access/events",
                   "/me", "/me/sign-in", "/me/logout"}

@@ -74,6 +74,27 @@ class Doors:
             store.grant(found.id, group_id)
             return found
 
+    def revoke(self, slug: str, door: str, group_id: str) -> Door:
+        """Stop `group_id` from opening `door`; its members lose it on the next decision."""
+        with self.db.write() as conn:
+            store = DoorStore(conn, self._org(conn, slug).id)
+            found = store.by_id_or_name(door)
+            if found is None:
+                raise NotFoundError(f"No door '{door}' in '{slug}'.")
+            if not store.revoke(found.id, group_id):
+                raise NotFoundError(f"Group '{group_id}' does not open '{found.name}'.")
+            return found
+
+    def overview(self, slug: str) -> tuple[list[tuple[Door, list[tuple[str, str]]]],
+                                            list[tuple[str, str]]]:
+        """Each door with the groups that open it, and the groups one could grant."""
+        with self.db.read() as conn:
+            store = DoorStore(conn, self._org(conn, slug).id)
+            grants: dict[str, list[tuple[str, str]]] = {}
+            for door_id, group_id, name in store.grants():
+                grants.setdefault(door_id, []).append((group_id, name))
+            return [(d, grants.get(d.id, [])) for d in store.all()], store.group_choices()
+
     def decide(self, slug: str, user_id: str, door: str) -> Decision:
         with self.db.read() as conn:
             store = DoorStore(conn, self._org(conn, slug).id)

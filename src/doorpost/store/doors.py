@@ -63,6 +63,22 @@ class DoorStore:
         return bool(self.conn.execute(delete(t.door_grants).where(
             g.org_id == self.org_id, g.door_id == door_id, g.group_id == group_id)).rowcount)
 
+    def grants(self) -> list[tuple[str, str, str]]:
+        """Every grant: (door id, group id, group displayName), by group name."""
+        g, gr = t.door_grants.c, t.groups.c
+        return [(r.door_id, r.group_id, r.display_name) for r in self.conn.execute(
+            select(g.door_id, g.group_id, gr.display_name)
+            .join_from(t.door_grants, t.groups,
+                       and_(gr.org_id == g.org_id, gr.id == g.group_id))
+            .where(g.org_id == self.org_id).order_by(gr.display_name_ci))]
+
+    def group_choices(self, limit: int = 200) -> list[tuple[str, str]]:
+        """Groups to grant a door to: (id, displayName), by name."""
+        gr = t.groups.c
+        return [(r.id, r.display_name) for r in self.conn.execute(
+            select(gr.id, gr.display_name).where(gr.org_id == self.org_id)
+            .order_by(gr.display_name_ci).limit(limit))]
+
     def granting_groups(self, user_id: str, door_id: str
                         ) -> tuple[bool | None, list[str]] | None:
         """(the user's stored `active`, names of its groups that open the door), or None if
