@@ -311,3 +311,19 @@ def test_pages_keep_what_was_typed_and_unknown_urls_look_like_the_console(
         refused = anonymous.post("/admin/login", data={
             "email": "typed@example.com", "password": "wrong", "csrf": csrf_of(form.text)})
         assert refused.status_code == 401 and 'value="typed@example.com"' in refused.text
+
+
+def test_activity_rows_name_the_person_group_and_token(console: httpx.Client,
+                                                       tenant: Tenant) -> None:
+    ann = tenant.post("/Users", user_body("ann.lee@example.com", displayName="Ann Lee")).json()
+    group = tenant.post("/Groups", {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                                    "displayName": "Front desk"}).json()
+    gone = tenant.post("/Users", user_body("gone@example.com")).json()
+    tenant.client.delete(f"/Users/{gone['id']}")
+    page = wait_for(lambda: (p := console.get("/admin/activity")).text.count("Front desk")
+                    and p)
+    assert f'<a href="/admin/members/{ann["id"]}">Ann Lee (ann.lee@example.com)</a>' \
+        in page.text
+    assert f'<a href="/admin/groups/{group["id"]}">Front desk</a>' in page.text
+    assert "(deleted)" in page.text
+    assert f"<td>{tenant.token.record.name}</td>" in page.text  # the token by its name

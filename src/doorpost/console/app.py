@@ -283,7 +283,9 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
             lambda: activity.search(who.org.id, limit=PAGE, offset=(page_no - 1) * PAGE,
                                     **filters))
         chart = await run_in_threadpool(activity.chart, who.org.id)
+        labels = await run_in_threadpool(activity.labels, who.org.id, rows)
         return render(request, "activity.html", who=who, rows=rows, total=total, chart=chart,
+                      labels=labels,
                       page=page_no, pages=max(1, -(-total // PAGE)), q=request.query_params,
                       qs=_query_without_page(request))
 

@@ -26,12 +26,14 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from doorpost.scim.dialects import Reading
+from doorpost.service.directory_view import person_name
 from doorpost.service.auth import Caller
 from doorpost.service.tokens import redacted
 from doorpost.service.errors import NotFoundError
 from doorpost.store.activity import ActivityRow, ActivityStore
 from doorpost.store.database import Database
-from doorpost.store.directory import now_us
+from doorpost.scim.definitions import GROUP_TYPE, USER_TYPE
+from doorpost.store.directory import Directory, now_us
 from doorpost.store.orgs import OrgStore
 
 FLUSH_SECONDS = 0.25
@@ -208,6 +210,27 @@ class ActivityQueries:
     def search(self, org_id: int, **filters: Any) -> tuple[int, list[ActivityRow]]:
         with self.db.read() as conn:
             return ActivityStore(conn).search(org_id, **filters)
+
+    def labels(self, org_id: int, rows: list[ActivityRow]) -> dict[str, str]:
+        """What an admin reads instead of ids: each row's resource by name ("Ann Lee
+        (ann@example.com)", a group's displayName) and each token by its name. A resource
+        deleted since has no label; its id is shown."""
+        users = {r.resource_id for r in rows  # an SSO row names the person who signed in
+                 if r.resource_type in ("User", "SSO") and r.resource_id}
+        groups = {r.resource_id for r in rows if r.resource_type == "Group" and r.resource_id}
+        out: dict[str, str] = {}
+        with self.db.read() as conn:
+            directory = Directory(conn, org_id, self.db.backend)
+            for stored in directory.get_many(USER_TYPE, sorted(users)):
+                name = person_name(stored.doc)
+                user_name = str(stored.doc.get("userName", ""))
+                out[stored.meta.id] = f"{name} ({user_name})" if name != user_name \
+                    else user_name
+            for stored in directory.get_many(GROUP_TYPE, sorted(groups)):
+                out[stored.meta.id] = str(stored.doc.get("displayName", ""))
+            for token in OrgStore(conn).tokens(org_id):
+                out[token.id] = token.name
+        return out
 
     def one(self, org_id: int, id_: str) -> ActivityRow | None:
         with self.db.read() as conn:

@@ -57,9 +57,17 @@ class Member:
 
     @property
     def name(self) -> str:
-        doc = self.stored.doc
-        formatted = (doc.get("name") or {}).get("formatted")
-        return str(doc.get("displayName") or formatted or doc["userName"])
+        return person_name(self.stored.doc)
+
+
+def person_name(doc: dict[str, Any]) -> str:
+    """The one way a person is named in the console and on `/me`: displayName, else
+    name.formatted, else given and family name, else userName."""
+    raw = doc.get("name")
+    name: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    parts = " ".join(str(p) for p in (name.get("givenName"), name.get("familyName")) if p)
+    return str(doc.get("displayName") or name.get("formatted") or parts or
+               doc.get("userName", ""))
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import Any
 from doorpost.scim.definitions import USER_TYPE
 from doorpost.service import session_cookies
 from doorpost.service.access import Decision, Doors, opens_doors
+from doorpost.service.directory_view import person_name
 from doorpost.store.database import Database
 from doorpost.store.directory import Directory, now_us
 from doorpost.store.doors import Door
@@ -41,13 +42,6 @@ class Ended:
     """The session was valid but the person may no longer be signed in; says why."""
 
     reason: str
-
-
-def display_name(doc: dict[str, Any]) -> str:
-    name = doc.get("name") if isinstance(doc.get("name"), dict) else {}
-    parts = [name.get("givenName"), name.get("familyName")] if name else []
-    return str(doc.get("displayName") or " ".join(str(p) for p in parts if p) or
-               doc.get("userName", ""))
 
 
 class Members:
@@ -81,7 +75,7 @@ class Members:
             return Ended("Your identity provider has deactivated your account." if stored
                          else "Your account no longer exists in this organization.")
         return Member(org, found.user_id, str(stored.doc.get("userName", "")),
-                      display_name(stored.doc), stored.doc.get("active"), found.csrf)
+                      person_name(stored.doc), stored.doc.get("active"), found.csrf)
 
     def end_session(self, cookie: str | None) -> None:
         parsed = session_cookies.parse_cookie(cookie)
