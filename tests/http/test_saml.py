@@ -382,7 +382,10 @@ def test_another_organizations_identity_provider_and_users_are_refused(
 
 def test_bad_input_to_the_acs_never_answers_5xx(server: LiveServer, sso_org: SsoOrg) -> None:
     with sso_org.browser(server) as browser:
-        for junk in ("", "not base64!", encoded("<x/>"), encoded("<" * 10_000), "A" * 400_000,
+        huge = browser.post(f"/saml/{sso_org.slug}/acs", content=b"SAMLResponse=" + b"A" * 600_000,
+                            headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert huge.status_code == 413
+        for junk in ("", "not base64!", encoded("<x/>"), encoded("<" * 10_000), "A" * 300_000,
                      encoded("\x00"), encoded('<?xml version="1.0"?><samlp:Response '
                                              'xmlns:samlp="urn:oasis:names:tc:SAML:2.0:'
                                              'protocol"/>')):

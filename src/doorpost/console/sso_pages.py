@@ -26,6 +26,7 @@ from doorpost.service.saml import SsoRefused
 from doorpost.service.sign_in import SsoSignIn
 
 METADATA_TYPE = "application/samlmetadata+xml"
+MAX_ACS_BODY = 512 * 1024  # a SAMLResponse, base64, with room to spare (checked before reading)
 
 
 def build_sso_pages(sign_in: SsoSignIn, members: Members, templates: Jinja2Templates,
@@ -69,6 +70,9 @@ def build_sso_pages(sign_in: SsoSignIn, members: Members, templates: Jinja2Templ
         return render(request, "sso_post.html", action=url, fields=form)
 
     async def acs(request: Request) -> Response:
+        length = request.headers.get("content-length", "")
+        if not (length.isascii() and length.isdigit()) or int(length) > MAX_ACS_BODY:
+            return refused(request, "The identity provider's answer is too large.", 413)
         form = await request.form()
         response_text, relay = str(form.get("SAMLResponse", "")), str(form.get("RelayState", ""))
         try:
