@@ -14,11 +14,13 @@ Who may then sign in is `sign_in.py`'s decision.
 
 from __future__ import annotations
 
+import atexit
 import base64
 import binascii
 import datetime
 import hashlib
 import os
+import shutil
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -111,14 +113,24 @@ def new_keys(label: str) -> SpKeys:
                   cert.public_bytes(serialization.Encoding.PEM).decode(), now_us())
 
 
-_key_dir = tempfile.mkdtemp(prefix="doorpost-saml-")  # 0700: xmlsec1 reads keys from files
+_key_dir: str | None = None  # made on first use, mode 0700, removed at exit
 _files_lock = threading.Lock()
+
+
+def _folder() -> str:
+    """The private folder xmlsec1 reads this process's keys from (it takes files only)."""
+    global _key_dir
+    if _key_dir is None:
+        _key_dir = tempfile.mkdtemp(prefix="doorpost-saml-")
+        atexit.register(shutil.rmtree, _key_dir, True)
+    return _key_dir
 
 
 def _key_files(keys: SpKeys) -> tuple[str, str]:
     name = hashlib.sha256(keys.cert_pem.encode()).hexdigest()[:32]
-    key_path, cert_path = (os.path.join(_key_dir, f"{name}.{ext}") for ext in ("key", "crt"))
     with _files_lock:
+        folder = _folder()
+        key_path, cert_path = (os.path.join(folder, f"{name}.{ext}") for ext in ("key", "crt"))
         if not os.path.exists(cert_path):
             fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as f:
