@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from doorpost.store.tables import metadata
@@ -10,9 +11,18 @@ from doorpost.store.tables import metadata
 SRC = Path(__file__).resolve().parents[1] / "src" / "doorpost"
 
 
+def _parse(path: Path) -> ast.Module:
+    """`ast.parse` on a fresh thread: CPython 3.11's AST converter keeps a recursion-depth
+    count per thread that an earlier RecursionError in the same thread (the suite's deeply
+    nested fuzz inputs) can leave off, and then fails with "AST constructor recursion depth
+    mismatch" (seen once in a full run). A new thread starts with a clean count."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(ast.parse, path.read_text()).result()
+
+
 def _imports(path: Path) -> set[str]:
     names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(_parse(path)):
         if isinstance(node, ast.Import):
             names |= {a.name for a in node.names}
         elif isinstance(node, ast.ImportFrom):
@@ -58,7 +68,7 @@ def test_every_table_leads_with_org_id() -> None:
 
 def test_no_print_in_src() -> None:
     for path in SRC.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in ast.walk(_parse(path)):
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "print":
                 raise AssertionError(f"print() in {path.relative_to(SRC)}")
 
