@@ -23,8 +23,6 @@ from doorpost.store.directory import Directory, now_us
 from doorpost.store.doors import AccessEvent, Door, DoorStore
 from doorpost.store.orgs import Organization, OrgStore
 
-KEY_PREFIX = "dp_key_"
-LAST_USED_RESOLUTION_US = 60 * 1_000_000
 MAX_EVENTS = 500
 
 
@@ -70,7 +68,7 @@ class AccessApi:
         if not name or len(name) > 100:
             raise AdminError("A key needs a name of 1 to 100 characters.")
         org = self._org(slug)
-        secret = tokens.mint(KEY_PREFIX)
+        secret = tokens.mint(tokens.API_KEY_PREFIX)
         key = ApiKey(org.id, str(uuid.uuid4()), name, tokens.display_prefix(secret), now_us(),
                      None, None)
         with self.db.write() as conn:
@@ -89,8 +87,7 @@ class AccessApi:
                 raise NotFoundError(f"No active API key '{key_id}' in '{slug}'.")
 
     def authenticate(self, authorization: str | None) -> ApiCaller:
-        scheme, _, value = (authorization or "").strip().partition(" ")
-        presented = value.strip() if scheme.lower() == "bearer" else ""
+        presented = tokens.presented(authorization)
         digest = tokens.digest(presented)  # hashed even when empty: same work either way
         with self.db.single_read() as conn:
             found = ApiKeyStore(conn).by_digest(digest)
@@ -101,7 +98,7 @@ class AccessApi:
         if not tokens.same_digest(stored, digest) or not key.active:
             raise ApiUnauthorized("Missing or invalid API key.")
         at = now_us()
-        if key.last_used_us is None or at - key.last_used_us > LAST_USED_RESOLUTION_US:
+        if tokens.use_worth_recording(key.last_used_us, at):
             with self.db.write() as conn:
                 ApiKeyStore(conn).mark_used(org.id, key.id, at)
         return ApiCaller(org, key.id)

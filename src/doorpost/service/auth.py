@@ -16,8 +16,6 @@ from doorpost.store.database import Database
 from doorpost.store.directory import now_us
 from doorpost.store.orgs import Organization, OrgStore
 
-LAST_USED_RESOLUTION_US = 60 * 1_000_000
-
 
 @dataclass(frozen=True)
 class Caller:
@@ -28,11 +26,7 @@ class Caller:
 
 
 def authenticate(db: Database, authorization: str | None) -> Caller:
-    presented = ""
-    if authorization:
-        scheme, _, value = authorization.strip().partition(" ")
-        if scheme.lower() == "bearer":
-            presented = value.strip()
+    presented = tokens.presented(authorization)
     digest = tokens.digest(presented)  # hashed even when empty: same work either way
     with db.single_read() as conn:
         found = OrgStore(conn).find_by_digest(digest)
@@ -44,7 +38,7 @@ def authenticate(db: Database, authorization: str | None) -> Caller:
     if not scim_serves(org):
         raise Unauthorized("SCIM is not available for this organization.")
     now = now_us()
-    if record.last_used_us is None or now - record.last_used_us > LAST_USED_RESOLUTION_US:
+    if tokens.use_worth_recording(record.last_used_us, now):
         with db.write() as conn:
             OrgStore(conn).mark_used(org.id, record.id, now)
     return Caller(org, record.id)

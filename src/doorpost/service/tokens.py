@@ -16,10 +16,13 @@ import re
 import secrets
 
 TOKEN_PREFIX = "dp_scim_"
+API_KEY_PREFIX = "dp_key_"
+PREFIXES = (TOKEN_PREFIX, API_KEY_PREFIX)  # every kind of bearer secret Doorpost mints
 DISPLAY_PREFIX_LENGTH = len(TOKEN_PREFIX) + 4
+LAST_USED_RESOLUTION_US = 60 * 1_000_000  # `last_used` is written at most once a minute
 
 
-_IN_TEXT = re.compile(r"(dp_scim_|dp_key_)[A-Za-z0-9_\-]*")
+_IN_TEXT = re.compile("(" + "|".join(map(re.escape, PREFIXES)) + r")[A-Za-z0-9_\-]*")
 
 
 def redacted(text: str) -> str:
@@ -28,16 +31,24 @@ def redacted(text: str) -> str:
     return _IN_TEXT.sub(r"\1[redacted]", text) if "dp_" in text else text
 
 
+def presented(authorization: str | None) -> str:
+    """The secret of an `Authorization: Bearer …` header; "" for anything else."""
+    scheme, _, value = (authorization or "").strip().partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
+
+
+def use_worth_recording(last_used_us: int | None, now_us: int) -> bool:
+    """Whether to write `last_used` now (reads must not all turn into writes)."""
+    return last_used_us is None or now_us - last_used_us > LAST_USED_RESOLUTION_US
+
+
 def mint(prefix: str = TOKEN_PREFIX) -> str:
-    """A new secret: `prefix` + 256 random bits (SCIM tokens; `dp_key_` for API keys)."""
+    """A new secret: `prefix` (one of `PREFIXES`) + 256 random bits."""
     return prefix + secrets.token_urlsafe(32)
 
 
 def digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-PREFIXES = (TOKEN_PREFIX, "dp_key_")
 
 
 def display_prefix(token: str) -> str:

@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import Connection, insert, select, update
 
 from doorpost.store import tables as t
+from doorpost.store.orgs import TokenRecord, token_record
 
 
-@dataclass(frozen=True)
-class ApiKey:
-    org_id: int
-    id: str
-    name: str
-    prefix: str
-    created_us: int
-    last_used_us: int | None
-    revoked_us: int | None
-
-    @property
-    def active(self) -> bool:
-        return self.revoked_us is None
-
-
-def _key(r: object) -> ApiKey:
-    return ApiKey(r.org_id, r.id, r.name, r.prefix, r.created_us,  # type: ignore[attr-defined]
-                  r.last_used_us, r.revoked_us)  # type: ignore[attr-defined]
+ApiKey = TokenRecord  # the same record as a SCIM token's: name, prefix, use, revocation
 
 
 class ApiKeyStore:
@@ -38,11 +20,11 @@ class ApiKeyStore:
 
     def by_digest(self, digest: str) -> tuple[ApiKey, str] | None:
         r = self.conn.execute(select(t.api_keys).where(t.api_keys.c.digest == digest)).first()
-        return (_key(r), r.digest) if r else None
+        return (token_record(r), r.digest) if r else None
 
     def of_org(self, org_id: int) -> list[ApiKey]:
         c = t.api_keys.c
-        return [_key(r) for r in self.conn.execute(
+        return [token_record(r) for r in self.conn.execute(
             select(t.api_keys).where(c.org_id == org_id).order_by(c.created_us))]
 
     def revoke(self, org_id: int, key_id: str, at_us: int) -> bool:

@@ -49,7 +49,8 @@ def _org(row: Any) -> Organization:
                         row.scim_enabled, row.dialect, row.created_us, row.cursor_key)
 
 
-def _token(row: Any) -> TokenRecord:
+def token_record(row: Any) -> TokenRecord:
+    """A bearer secret's row (SCIM token or API key: the same columns)."""
     return TokenRecord(row.org_id, row.id, row.name, row.prefix, row.created_us,
                        row.last_used_us, row.revoked_us)
 
@@ -106,7 +107,8 @@ class OrgStore:
         q = select(t.scim_tokens).where(t.scim_tokens.c.org_id == org_id)
         if active_only:
             q = q.where(t.scim_tokens.c.revoked_us.is_(None))
-        return [_token(r) for r in self.conn.execute(q.order_by(t.scim_tokens.c.created_us))]
+        return [token_record(r)
+                for r in self.conn.execute(q.order_by(t.scim_tokens.c.created_us))]
 
     def revoke_token(self, org_id: int, token_id: str, at_us: int) -> bool:
         result = self.conn.execute(update(t.scim_tokens).where(
@@ -121,7 +123,7 @@ class OrgStore:
             return None
         org = Organization(row.org_id, row.slug, row.name, row.licensed, row.sso_configured,
                            row.scim_enabled, row.dialect, row.org_created_us, row.cursor_key)
-        return _token(row), row.digest, org
+        return token_record(row), row.digest, org
 
     def mark_used(self, org_id: int, token_id: str, at_us: int) -> None:
         self.conn.execute(update(t.scim_tokens).where(
