@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Any
 
 from doorpost.scim.definitions import USER_TYPE
 from doorpost.service import session_cookies

@@ -226,14 +226,21 @@ class ServiceProvider:
         self.db = db
 
     def keys(self, org_id: int, label: str, *, renew: bool = False) -> SpKeys:
-        """The organization's key pair, made on first use ("Generate certificate")."""
+        """The organization's key pair, made on first use ("Generate certificate"). Every
+        sign-in and metadata request reads it; only making one takes a write transaction."""
+        if not renew:
+            with self.db.single_read() as conn:
+                found = SamlStore(conn, org_id).keys()
+            if found is not None:
+                return found
+        fresh = new_keys(label)  # RSA generation, outside any transaction
         with self.db.write() as conn:
             store = SamlStore(conn, org_id)
-            keys = None if renew else store.keys()
-            if keys is None:
-                keys = new_keys(label)
-                store.save_keys(keys)
-            return keys
+            existing = None if renew else store.keys()  # another worker made one meanwhile
+            if existing is not None:
+                return existing
+            store.save_keys(fresh)
+            return fresh
 
     def connection(self, org_id: int) -> SsoConnection | None:
         with self.db.read() as conn:

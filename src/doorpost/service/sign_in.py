@@ -102,11 +102,11 @@ class SsoSignIn:
             assertion = self.sp.verify(org.id, org.slug, endpoints, connection, saml_response)
             result = self._decide(org, assertion, relay_state)
         except SsoRefused as refused:
-            self._record(org.id, 403, None, refused.reason, started)
+            self._record(org, 403, None, refused.reason, started)
             if refused.request_id is not None:  # an owner's Test SSO: show them why
                 self._test_failed(org.id, refused.request_id, refused.reason)
             raise
-        self._record(org.id, 200, result.detail.get("user_id"), None, started, result.kind)
+        self._record(org, 200, result.detail.get("user_id"), None, started, result.kind)
         return result
 
     def _test_failed(self, org_id: int, request_id: str, reason: str) -> None:
@@ -179,16 +179,14 @@ class SsoSignIn:
             return None
         return pending.result or {"passed": False, "waiting": True}
 
-    def _record(self, org_id: int, status: int, user_id: Any, reason: str | None,
+    def _record(self, org: Organization, status: int, user_id: Any, reason: str | None,
                 started_ns: int, kind: str | None = None) -> None:
         with self.db.write() as conn:
-            org = OrgStore(conn).by_id(org_id)
-            path = f"/saml/{org.slug if org else org_id}/acs"
             ActivityStore(conn).insert_many([ActivityRow(
-                org_id, uuid.uuid4().hex, now_us(), None, "POST", path, status,
-                (time.perf_counter_ns() - started_ns) // 1000, f"sso ({kind})" if kind else
-                "sso", "SSO", str(user_id) if user_id else None, [], None,
-                reason and f"sign-in refused: {reason}")])
+                org.id, uuid.uuid4().hex, now_us(), None, "POST", f"/saml/{org.slug}/acs",
+                status, (time.perf_counter_ns() - started_ns) // 1000,
+                f"sso ({kind})" if kind else "sso", "SSO", str(user_id) if user_id else None,
+                [], None, reason and f"sign-in refused: {reason}")])
 
 
 def _owner_of(store: OwnerStore, org_id: int, candidates: list[str]) -> Owner | None:
