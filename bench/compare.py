@@ -33,6 +33,8 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
+from run import free_port, peak_rss_mb  # bench/ is on the path: this file's folder
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 PEER_VENV = ROOT / "bench" / ".peer-venv"
@@ -61,13 +63,6 @@ def peer_python() -> Path:
     return python
 
 
-def free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Process:
     def __init__(self, name: str, command: list[str], env: dict[str, str], base: str,
                  ready: str) -> None:
@@ -90,10 +85,7 @@ class Process:
         return (int(fields[11]) + int(fields[12])) / CLK
 
     def peak_rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+        return peak_rss_mb(self.proc.pid)
 
     def stop(self) -> None:
         self.proc.terminate()
