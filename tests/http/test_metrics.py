@@ -79,3 +79,27 @@ def test_several_workers_are_summed_in_every_scrape(tmp_path: Path, database_url
         assert len(writers) >= 2, writers  # both workers counted
         for _ in range(4):  # whichever worker answers the scrape sees all 40
             assert _requests(_samples(server.url), route="/livez") == 40
+
+
+def test_every_console_section_has_its_route_label(server: LiveServer) -> None:
+    """`metrics.CONSOLE_SECTIONS` is a list that must agree with the console's routes: every
+    first path segment the console serves is in it (else its requests count as unmatched)."""
+    from starlette.routing import Mount, Route
+
+    from doorpost.console.app import build_console
+    from doorpost.http.metrics import CONSOLE_SECTIONS
+    from doorpost.service.access import Doors
+    from doorpost.service.access_api import AccessApi
+    from doorpost.service.activity import ActivityQueries
+    from doorpost.service.directory_view import DirectoryView
+    from doorpost.service.organizations import Organizations
+    from doorpost.service.owners import Owners
+    from doorpost.service.sso import Sso
+    from doorpost.store.database import Database
+    db = Database(server.settings.database_url, pool_size=1)
+    console = build_console(Organizations(db), Owners(db), Sso(db), ActivityQueries(db),
+                            DirectoryView(db), None, None, Doors(db), AccessApi(db))
+    firsts = {r.path.strip("/").split("/")[0] for r in console.routes
+              if isinstance(r, (Route, Mount))}
+    assert firsts and firsts <= CONSOLE_SECTIONS, firsts - CONSOLE_SECTIONS
+    db.dispose()
