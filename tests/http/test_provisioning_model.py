@@ -6,12 +6,15 @@ Hypothesis drives a `RuleBasedStateMachine`: users are created, replaced and pat
 shapes identity providers send (op case, boolean strings, pathless values, Entra's
 `aadOptscim062020` keys), deactivated, reactivated and deleted; groups are created, renamed,
 patched (add, remove by value list, remove by filter, replace), replaced and deleted; doors
-are granted to groups. Each run speaks as one identity provider (strict RFC, Entra or Okta
+are granted to groups and revoked; owners suspend and unsuspend people. Each run speaks as one identity provider (strict RFC, Entra or Okta
 by User-Agent, or the pinned Entra dialect). After every step every door decision and every group's member list
 must equal the model's. The two promises are the invariants:
 
 - a door opens only for a user whose `active` is `true` (never for unassigned or false);
-- a member change changes exactly the members it names (an empty removal list removes none).
+- a member change changes exactly the members it names (an empty removal list removes none);
+- the change feed loses nothing: replaying its `access.granted` / `access.revoked` events
+  gives exactly the (person, door) pairs the decision allows, replaying `membership.*`
+  gives exactly the model's members, and its sequence numbers run 1, 2, 3… without a gap.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from hypothesis.stateful import (
 )
 
 from doorpost.service.access import Doors
+from doorpost.service.feed import ChangeFeed
 from doorpost.store.database import Database
 from tests.conftest import GROUP_URN, USER_URN, LiveServer, Tenant, make_tenant
 
@@ -69,6 +73,8 @@ class Provisioning(RuleBasedStateMachine):
         self.deleted: list[str] = []
         self.members: dict[str, set[str]] = {}
         self.grants: set[tuple[str, str]] = set()
+        self.suspended: set[str] = set()
+        self.feed = ChangeFeed(db)
         self.counter = 0
         self.replace_adds = False  # the pinned Entra dialect reads `replace members` as add
 
@@ -161,6 +167,7 @@ class Provisioning(RuleBasedStateMachine):
             return
         self._ok(self.tenant.client.delete(f"/Users/{user}"), 204)
         del self.active[user]
+        self.suspended.discard(user)
         self.deleted.append(user)
         for members in self.members.values():
             members.discard(user)
@@ -254,9 +261,28 @@ class Provisioning(RuleBasedStateMachine):
         self.doors_service.grant(self.slug, self.doors[door], group)
         self.grants.add((self.doors[door], group))
 
+    @rule(group=groups, door=st.integers(0, 1))
+    def revoke_door(self, group: str, door: int) -> None:
+        if (self.doors[door], group) not in self.grants:
+            return
+        self.doors_service.revoke(self.slug, self.doors[door], group)
+        self.grants.discard((self.doors[door], group))
+
+    @rule(user=users)
+    def suspend_or_lift(self, user: str) -> None:
+        """An owner's suspension: apart from the identity provider's `active`."""
+        if user not in self.active:
+            return
+        if user in self.suspended:
+            self.doors_service.unsuspend(self.slug, user, "owner@example.com")
+            self.suspended.discard(user)
+        else:
+            self.doors_service.suspend(self.slug, user, "owner@example.com", "lost badge")
+            self.suspended.add(user)
+
     # -- the invariants ----------------------------------------------------------------
     def expected(self, user: str, door: str) -> bool:
-        if self.active.get(user) is not True:
+        if self.active.get(user) is not True or user in self.suspended:
             return False
         return any(user in self.members[g] for d, g in self.grants if d == door)
 
@@ -267,6 +293,25 @@ class Provisioning(RuleBasedStateMachine):
                 decision = self.doors_service.decide(self.slug, user, door)
                 assert decision.allowed == self.expected(user, door), (
                     user, door, self.active.get(user, "deleted"), decision)
+
+    @invariant()
+    def the_change_feed_replays_to_the_model(self) -> None:
+        events = self.feed.after(self.tenant.org.id, 0, 100_000)
+        assert [e.seq for e in events] == list(range(1, len(events) + 1))
+        access: set[tuple[str, str]] = set()
+        members: set[tuple[str, str]] = set()
+        for e in events:
+            if e.type.startswith("access."):
+                pair = (e.data["user"]["id"], e.data["door"]["id"])
+                assert (pair in access) == (e.type == "access.revoked"), (e.type, pair)
+                (access.add if e.type == "access.granted" else access.discard)(pair)
+            elif e.type.startswith("membership."):
+                pair = (e.data["group"]["id"], e.data["user"]["id"])
+                assert (pair in members) == (e.type == "membership.removed"), (e.type, pair)
+                (members.add if e.type == "membership.added" else members.discard)(pair)
+        assert access == {(u, d) for u in self.active for d in self.doors
+                          if self.expected(u, d)}
+        assert members == {(g, u) for g, us in self.members.items() for u in us}
 
     @invariant()
     def group_members_match_the_model(self) -> None:

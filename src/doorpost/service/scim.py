@@ -37,6 +37,7 @@ from doorpost.scim.resource import parse_resource
 from doorpost.scim.schema import ResourceType
 from doorpost.service.activity import Audit
 from doorpost.service.auth import Caller
+from doorpost.service.changes import Announcer
 from doorpost.service import streaming
 from doorpost.service.passwords import StoredPassword, hash_password
 from doorpost.store.database import Database, TransientConflict
@@ -154,10 +155,14 @@ class ScimService:
         with self.db.write() as conn:
             directory = self._writer(conn, caller)
             at = now_us()
+            feed = Announcer(conn, caller.org.id, at)
+            feed.watch(parsed.members or ())
             meta = directory.insert(rt, new_id, doc, at)
             if rt is GROUP_TYPE and parsed.members:
                 directory.apply_member_changes(
                     new_id, [MemberChange("add", tuple(parsed.members))], at)
+            feed.resource(_kind(rt), new_id, None, doc)
+            feed.commit()
             stored = Stored(doc, meta)
             out = self._render_one(directory, rt, stored, _projection(rt, params or {}),
                                    base_url)
@@ -268,13 +273,19 @@ class ScimService:
             changed = 0
             delta: list[MemberChange] = []
             at = now_us()
+            feed = Announcer(conn, caller.org.id, at)
             if rt is GROUP_TYPE:
                 if parsed.members is None:
                     notes.append(Note("put-without-members", "PUT omitted 'members': the group "
                                       "now has no members (RFC 7644 §3.5.1)"))
                 delta = _member_delta(directory, id_, parsed.members or [])
+                feed.watch_group(id_, delta)
                 changed = directory.apply_member_changes(id_, delta, at)
+            else:
+                feed.watch([id_])
             meta = _save(directory, rt, current, doc, changed, at)
+            feed.resource(_kind(rt), id_, current.doc, doc)
+            feed.commit()
             out = self._render_one(directory, rt, Stored(doc, meta),
                                    _projection(rt, params or {}), base_url)
             result = self._single(200, rt, out, meta, base_url, notes)
@@ -298,8 +309,15 @@ class ScimService:
             notes += result.notes
             doc = secret.restore(result.doc)
             at = now_us()
+            feed = Announcer(conn, caller.org.id, at)
+            if rt is GROUP_TYPE:
+                feed.watch_group(id_, result.member_changes)
+            else:
+                feed.watch([id_])
             changed = directory.apply_member_changes(id_, result.member_changes, at)
             meta = _save(directory, rt, current, doc, changed, at)
+            feed.resource(_kind(rt), id_, current.doc, doc)
+            feed.commit()
             wants_body = rt is USER_TYPE or projection.only
             out = (self._render_one(directory, rt, Stored(doc, meta), projection, base_url)
                    if wants_body else None)
@@ -318,7 +336,14 @@ class ScimService:
         with self.db.write() as conn:
             directory = self._writer(conn, caller)
             current = _locked(directory, rt, id_, if_match)
-            directory.delete(rt, id_, now_us())
+            feed = Announcer(conn, caller.org.id, now_us())
+            if rt is GROUP_TYPE:
+                feed.watch_group(id_, everyone=True)
+            else:
+                feed.watch([id_])
+            directory.delete(rt, id_, feed.at_us)
+            feed.resource(_kind(rt), id_, current.doc, None)
+            feed.commit()
             return self._audited(conn, audit, Outcome(
                 204, {}, id_, changes=changes_between(current.doc, None, [])))
 
@@ -490,6 +515,11 @@ def _etag_matches(header: str | None, meta: Meta) -> bool:
     current = meta.etag
     bare = current[2:] if current.startswith("W/") else current
     return "*" in wanted or current in wanted or bare in wanted
+
+
+def _kind(rt: ResourceType) -> str:
+    """The change feed's name for a resource type: `user.updated`, `group.deleted`."""
+    return rt.name.lower()
 
 
 def _locked(directory: Directory, rt: ResourceType, id_: str, if_match: str | None) -> Stored:

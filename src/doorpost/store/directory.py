@@ -394,9 +394,14 @@ class Directory:
                 t.user_emails.c.org_id == self.org_id, t.user_emails.c.user_id == id_))
             self.conn.execute(delete(t.memberships).where(
                 t.memberships.c.org_id == self.org_id, t.memberships.c.user_id == id_))
+            self.conn.execute(delete(t.member_suspensions).where(
+                t.member_suspensions.c.org_id == self.org_id,
+                t.member_suspensions.c.user_id == id_))
         else:
             self.conn.execute(delete(t.memberships).where(
                 t.memberships.c.org_id == self.org_id, t.memberships.c.group_id == id_))
+            self.conn.execute(delete(t.door_grants).where(
+                t.door_grants.c.org_id == self.org_id, t.door_grants.c.group_id == id_))
         result = self.conn.execute(delete(table).where(table.c.org_id == self.org_id,
                                                        table.c.id == id_))
         return bool(result.rowcount)

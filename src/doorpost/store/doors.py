@@ -1,4 +1,5 @@
-"""Doors, which groups open them, and the access decision's one query."""
+"""Places, doors, which groups open them, owners' suspensions, and the access decision's
+one query."""
 
 from __future__ import annotations
 
@@ -11,9 +12,24 @@ from doorpost.store.storable import storable
 
 
 @dataclass(frozen=True)
+class Place:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
 class Door:
     id: str
     name: str
+    place_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Suspension:
+    user_id: str
+    at_us: int
+    by: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -34,29 +50,49 @@ class DoorStore:
         self.conn = conn
         self.org_id = org_id
 
-    def create(self, door_id: str, name: str, at_us: int) -> Door:
+    # -- places ----------------------------------------------------------------------
+    def create_place(self, place_id: str, name: str, at_us: int) -> Place:
+        self.conn.execute(insert(t.places).values(org_id=self.org_id, id=place_id, name=name,
+                                                  created_us=at_us))
+        return Place(place_id, name)
+
+    def places(self) -> list[Place]:
+        p = t.places.c
+        return [Place(r.id, r.name) for r in self.conn.execute(
+            select(p.id, p.name).where(p.org_id == self.org_id).order_by(p.name))]
+
+    def place(self, key: str) -> Place | None:
+        p = t.places.c
+        row = self.conn.execute(select(p.id, p.name).where(
+            p.org_id == self.org_id, (p.id == key) | (p.name == key))).first()
+        return Place(row.id, row.name) if row else None
+
+    # -- doors -----------------------------------------------------------------------
+    def create(self, door_id: str, name: str, at_us: int, place_id: str | None = None) -> Door:
         self.conn.execute(insert(t.doors).values(org_id=self.org_id, id=door_id, name=name,
-                                                 created_us=at_us))
-        return Door(door_id, name)
+                                                 created_us=at_us, place_id=place_id))
+        return Door(door_id, name, place_id)
 
     def all(self) -> list[Door]:
         d = t.doors.c
-        return [Door(r.id, r.name) for r in self.conn.execute(
-            select(d.id, d.name).where(d.org_id == self.org_id).order_by(d.name))]
+        return [Door(r.id, r.name, r.place_id) for r in self.conn.execute(
+            select(d.id, d.name, d.place_id).where(d.org_id == self.org_id).order_by(d.name))]
 
     def by_id_or_name(self, key: str) -> Door | None:
         d = t.doors.c
-        row = self.conn.execute(select(d.id, d.name).where(
+        row = self.conn.execute(select(d.id, d.name, d.place_id).where(
             d.org_id == self.org_id, (d.id == key) | (d.name == key))).first()
-        return Door(row.id, row.name) if row else None
+        return Door(row.id, row.name, row.place_id) if row else None
 
-    def grant(self, door_id: str, group_id: str) -> None:
+    def grant(self, door_id: str, group_id: str) -> bool:
+        """True if the grant is new."""
         g = t.door_grants.c
         exists = self.conn.execute(select(g.door_id).where(
             g.org_id == self.org_id, g.door_id == door_id, g.group_id == group_id)).first()
         if not exists:
             self.conn.execute(insert(t.door_grants).values(
                 org_id=self.org_id, door_id=door_id, group_id=group_id))
+        return not exists
 
     def revoke(self, door_id: str, group_id: str) -> bool:
         g = t.door_grants.c
@@ -80,15 +116,19 @@ class DoorStore:
             .order_by(gr.display_name_ci).limit(limit))]
 
     def granting_groups(self, user_id: str, door_id: str
-                        ) -> tuple[bool | None, list[str]] | None:
-        """(the user's stored `active`, names of its groups that open the door), or None if
-        there is no such user. What `active` means for access is `service.access`'s call."""
-        u, m, g, gr = t.users.c, t.memberships.c, t.door_grants.c, t.groups.c
-        row = self.conn.execute(select(u.active).where(
-            u.org_id == self.org_id, u.id == user_id)).first()
+                        ) -> tuple[bool | None, str | None, list[str]] | None:
+        """(the user's stored `active`, who suspended them or None, names of their groups
+        that open the door), or None if there is no such user. What these mean for access
+        is `service.access_rule`'s call."""
+        u, m, g, gr, s = (t.users.c, t.memberships.c, t.door_grants.c, t.groups.c,
+                          t.member_suspensions.c)
+        row = self.conn.execute(
+            select(u.active, s.by)
+            .outerjoin_from(t.users, t.member_suspensions,
+                            and_(s.org_id == u.org_id, s.user_id == u.id))
+            .where(u.org_id == self.org_id, u.id == user_id)).first()
         if row is None:
             return None
-        active: bool | None = row.active
         names = self.conn.execute(
             select(gr.display_name)
             .join_from(t.memberships, t.door_grants,
@@ -96,7 +136,28 @@ class DoorStore:
             .join(t.groups, and_(gr.org_id == m.org_id, gr.id == m.group_id))
             .where(m.org_id == self.org_id, m.user_id == user_id, g.door_id == door_id)
             .order_by(gr.display_name)).scalars().all()
-        return active, list(names)
+        return row.active, row.by, list(names)
+
+    # -- owners' suspensions ---------------------------------------------------------
+    def suspend(self, suspension: Suspension) -> bool:
+        """True if the person was not suspended before."""
+        if self.suspension(suspension.user_id) is not None:
+            return False
+        self.conn.execute(insert(t.member_suspensions).values(
+            org_id=self.org_id, user_id=suspension.user_id, at_us=suspension.at_us,
+            by=suspension.by, reason=suspension.reason))
+        return True
+
+    def unsuspend(self, user_id: str) -> bool:
+        s = t.member_suspensions.c
+        return bool(self.conn.execute(delete(t.member_suspensions).where(
+            s.org_id == self.org_id, s.user_id == user_id)).rowcount)
+
+    def suspension(self, user_id: str) -> Suspension | None:
+        s = t.member_suspensions.c
+        row = self.conn.execute(select(s.user_id, s.at_us, s.by, s.reason).where(
+            s.org_id == self.org_id, s.user_id == user_id)).first()
+        return Suspension(row.user_id, row.at_us, row.by, row.reason) if row else None
 
     # -- access events ---------------------------------------------------------------
     def record_access(self, event: AccessEvent) -> None:

@@ -42,6 +42,8 @@ organizations = Table(
     Column("dialect", String(32), nullable=True),
     Column("created_us", BigInteger, nullable=False),
     Column("cursor_key", String(64), nullable=False),  # signs this organization's cursors
+    # the last sequence number of this organization's change feed (`change_events.seq`)
+    Column("event_seq", BigInteger, nullable=False, server_default="0"),
 )
 
 scim_tokens = Table(
@@ -150,14 +152,26 @@ scim_requests = Table(
     Index(None, "org_id", "resource_id", "time_us"),
 )
 
-doors = Table(
-    "doors", metadata,
+places = Table(  # a site or building; doors belong to one
+    "places", metadata,
     Column("org_id", Integer, nullable=False, primary_key=True),
     Column("id", String(36), nullable=False, primary_key=True),
     Column("name", String(200), nullable=False),
     Column("created_us", BigInteger, nullable=False),
     ForeignKeyConstraint(["org_id"], ["organizations.id"], ondelete="CASCADE"),
     UniqueConstraint("org_id", "name"),
+)
+
+doors = Table(
+    "doors", metadata,
+    Column("org_id", Integer, nullable=False, primary_key=True),
+    Column("id", String(36), nullable=False, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    Column("place_id", String(36), nullable=True),
+    ForeignKeyConstraint(["org_id"], ["organizations.id"], ondelete="CASCADE"),
+    UniqueConstraint("org_id", "name"),
+    Index(None, "org_id", "place_id"),
 )
 
 door_grants = Table(
@@ -270,4 +284,81 @@ access_events = Table(  # every access decision asked of Doorpost (unlock button
     Column("source", String(16), nullable=False),  # member-page | cli | api
     ForeignKeyConstraint(["org_id"], ["organizations.id"], ondelete="CASCADE"),
     Index(None, "org_id", "time_us"),
+)
+
+
+member_suspensions = Table(  # an owner's own suspension of a member, apart from the IdP's `active`
+    "member_suspensions", metadata,
+    Column("org_id", Integer, nullable=False, primary_key=True),
+    Column("user_id", String(36), nullable=False, primary_key=True),
+    Column("at_us", BigInteger, nullable=False),
+    Column("by", String(320), nullable=False),  # the owner's email, or "cli"
+    Column("reason", Text, nullable=False),
+    ForeignKeyConstraint(["org_id"], ["organizations.id"], ondelete="CASCADE"),
+)
+
+change_events = Table(  # the outbox: every committed change, in the change's own transaction
+    "change_events", metadata,
+    Column("org_id", Integer, nullable=False, primary_key=True),
+    Column("seq", BigInteger, nullable=False, primary_key=True),  # per organization, no gaps
+    Column("id", String(32), nullable=False),  # the event's id (webhook-id, SET jti)
+    Column("type", String(40), nullable=False),
+    Column("time_us", BigInteger, nullable=False),
+    Column("data", Document, nullable=False),
+    ForeignKeyConstraint(["org_id"], ["organizations.id"], ondelete="CASCADE"),
+)
+
+event_keys = Table(  # signs this organization's Security Event Tokens (ES256)
+    "event_keys", metadata,
+    Column("org_id", Integer, nullable=False, primary_key=True),
+    Column("kid", String(32), nullable=False, primary_key=True),
+    Column("private_pem", Text, nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    ForeignKeyConstraint(["org_id"], ["organizations.id"], ondelete="CASCADE"),
+)
+
+webhooks = Table(  # endpoints that receive the change feed; `cursor_seq` is what they have
+    "webhooks", metadata,
+    Column("org_id", Integer, nullable=False, primary_key=True),
+    Column("id", String(36), nullable=False, primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("format", String(16), nullable=False),  # standard (Standard Webhooks) | set
+    Column("events", Document, nullable=False),  # type patterns, e.g. ["access.*"]
+    Column("secret", String(80), nullable=False),  # must sign, so it cannot be a digest
+    Column("allow_insecure", Boolean, nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    Column("disabled_us", BigInteger, nullable=True),
+    Column("cursor_seq", BigInteger, nullable=False),  # every event up to here is done
+    Column("attempts", Integer, nullable=False),  # failed attempts of the next event
+    Column("next_attempt_us", BigInteger, nullable=False),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_until_us", BigInteger, nullable=False),
+    Column("last_error", Text, nullable=True),
+    ForeignKeyConstraint(["org_id"], ["organizations.id"], ondelete="CASCADE"),
+)
+
+webhook_attempts = Table(  # the delivery log, one row per attempt; dead letters live here too
+    "webhook_attempts", metadata,
+    Column("org_id", Integer, nullable=False, primary_key=True),
+    Column("webhook_id", String(36), nullable=False, primary_key=True),
+    Column("seq", BigInteger, nullable=False, primary_key=True),
+    Column("attempt", Integer, nullable=False, primary_key=True),
+    Column("time_us", BigInteger, nullable=False),
+    Column("outcome", String(12), nullable=False),  # delivered | failed | dead | replayed
+    Column("status_code", Integer, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("duration_ms", Integer, nullable=False),
+    ForeignKeyConstraint(["org_id", "webhook_id"], ["webhooks.org_id", "webhooks.id"],
+                         ondelete="CASCADE"),
+    Index(None, "org_id", "webhook_id", "time_us"),
+)
+
+webhook_replays = Table(  # dead letters an owner asked to send again, delivered before new events
+    "webhook_replays", metadata,
+    Column("org_id", Integer, nullable=False, primary_key=True),
+    Column("webhook_id", String(36), nullable=False, primary_key=True),
+    Column("seq", BigInteger, nullable=False, primary_key=True),
+    Column("requested_us", BigInteger, nullable=False),
+    ForeignKeyConstraint(["org_id", "webhook_id"], ["webhooks.org_id", "webhooks.id"],
+                         ondelete="CASCADE"),
 )

@@ -1,0 +1,135 @@
+"""The change feed's rows: the outbox (`change_events`) and what access derives from.
+
+`append` takes the organization's next sequence numbers with one `UPDATE … RETURNING` on
+its row, so numbers are gapless per organization and handed out in commit order (the row
+stays locked until the transaction ends). `standings` reads, for a set of people, all that
+decides their doors, so a write can compare before and after inside its own transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+from sqlalchemy import Connection, and_, insert, select, update
+
+from doorpost.store import tables as t
+
+
+@dataclass(frozen=True)
+class ChangeEvent:
+    seq: int
+    id: str
+    type: str
+    time_us: int
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What decides one person's doors, as stored."""
+
+    user_name: str
+    external_id: str | None
+    active: bool | None
+    suspended: bool
+    groups: frozenset[str]
+
+
+@dataclass(frozen=True)
+class DoorRow:
+    id: str
+    name: str
+    place_id: str | None
+
+
+class ChangeStore:
+    def __init__(self, conn: Connection, org_id: int) -> None:
+        self.conn = conn
+        self.org_id = org_id
+
+    def append(self, events: Sequence[tuple[str, str, int, dict[str, Any]]]) -> int:
+        """Append (id, type, time, data) events in order; returns the last sequence number."""
+        o = t.organizations.c
+        last = int(self.conn.execute(
+            update(t.organizations).where(o.id == self.org_id)
+            .values(event_seq=o.event_seq + len(events)).returning(o.event_seq)).scalar_one())
+        first = last - len(events) + 1
+        self.conn.execute(insert(t.change_events), [
+            {"org_id": self.org_id, "seq": first + i, "id": id_, "type": type_,
+             "time_us": at, "data": data} for i, (id_, type_, at, data) in enumerate(events)])
+        return last
+
+    def last_seq(self) -> int:
+        o = t.organizations.c
+        return int(self.conn.execute(select(o.event_seq).where(o.id == self.org_id))
+                   .scalar_one_or_none() or 0)
+
+    def after(self, seq: int, limit: int) -> list[ChangeEvent]:
+        c = t.change_events.c
+        rows = self.conn.execute(
+            select(c.seq, c.id, c.type, c.time_us, c.data)
+            .where(c.org_id == self.org_id, c.seq > seq).order_by(c.seq).limit(limit))
+        return [ChangeEvent(r.seq, r.id, r.type, r.time_us, r.data) for r in rows]
+
+    def by_seqs(self, seqs: Sequence[int]) -> list[ChangeEvent]:
+        c = t.change_events.c
+        rows = self.conn.execute(
+            select(c.seq, c.id, c.type, c.time_us, c.data)
+            .where(c.org_id == self.org_id, c.seq.in_(list(seqs))).order_by(c.seq))
+        return [ChangeEvent(r.seq, r.id, r.type, r.time_us, r.data) for r in rows]
+
+    # -- what access derives from ----------------------------------------------------
+    def standings(self, user_ids: Iterable[str]) -> dict[str, Standing]:
+        """Each existing person's standing; people who do not exist are absent."""
+        ids = sorted(set(user_ids))
+        u, m, s = t.users.c, t.memberships.c, t.member_suspensions.c
+        out: dict[str, Standing] = {}
+        for chunk in _chunks(ids, 500):
+            people = self.conn.execute(
+                select(u.id, u.user_name, u.external_id, u.active, s.user_id.label("susp"))
+                .outerjoin_from(t.users, t.member_suspensions,
+                                and_(s.org_id == u.org_id, s.user_id == u.id))
+                .where(u.org_id == self.org_id, u.id.in_(chunk))).all()
+            groups: dict[str, set[str]] = {}
+            for user_id, group_id in self.conn.execute(
+                    select(m.user_id, m.group_id)
+                    .where(m.org_id == self.org_id, m.user_id.in_(chunk))):
+                groups.setdefault(user_id, set()).add(group_id)
+            for r in people:
+                out[r.id] = Standing(r.user_name, r.external_id, r.active, r.susp is not None,
+                                     frozenset(groups.get(r.id, ())))
+        return out
+
+    def grants(self) -> dict[str, frozenset[str]]:
+        """Every group that opens a door, with the doors it opens."""
+        g = t.door_grants.c
+        out: dict[str, set[str]] = {}
+        for group_id, door_id in self.conn.execute(
+                select(g.group_id, g.door_id).where(g.org_id == self.org_id)):
+            out.setdefault(group_id, set()).add(door_id)
+        return {k: frozenset(v) for k, v in out.items()}
+
+    def doors(self) -> dict[str, DoorRow]:
+        d = t.doors.c
+        return {r.id: DoorRow(r.id, r.name, r.place_id) for r in self.conn.execute(
+            select(d.id, d.name, d.place_id).where(d.org_id == self.org_id))}
+
+    def group_names(self, group_ids: Iterable[str]) -> dict[str, str]:
+        gr = t.groups.c
+        out: dict[str, str] = {}
+        for chunk in _chunks(sorted(set(group_ids)), 500):
+            out.update((r.id, r.display_name) for r in self.conn.execute(
+                select(gr.id, gr.display_name).where(gr.org_id == self.org_id,
+                                                     gr.id.in_(chunk))))
+        return out
+
+    def member_ids(self, group_id: str) -> list[str]:
+        m = t.memberships.c
+        return list(self.conn.execute(select(m.user_id).where(
+            m.org_id == self.org_id, m.group_id == group_id)).scalars())
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
