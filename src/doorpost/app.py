@@ -32,6 +32,7 @@ from doorpost.service.organizations import Organizations
 from doorpost.service.owners import Owners
 from doorpost.service.sso import Sso
 from doorpost.service.auth import Caller
+from doorpost.service.delivery import Deliverer, WorkerThread
 from doorpost.service.scim import ScimService
 from doorpost.store.database import Database
 from doorpost.store.migrate import behind_head
@@ -80,12 +81,24 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     pages = [*build_sso_pages(sign_in, members, console_templates(), settings.public_url),
              *build_access_api(access_api)]
 
+    startup, shutdown = [], [activity.close, lambda: metrics.worker_exited(os.getpid())]
+    if settings.worker == "embedded":  # webhooks are delivered by every worker process
+        worker = WorkerThread(deliverer(settings, db))
+        startup.append(worker.start)
+        shutdown.insert(0, worker.close)
+
     def gauges() -> None:
         metrics.POOL_IN_USE.set(db.connections_in_use())
         metrics.ACTIVITY_QUEUED.set(activity.depth)
 
     return build_http_app(db, scim, console,
-                          on_shutdown=[activity.close, lambda: metrics.worker_exited(os.getpid())],
+                          on_startup=startup, on_shutdown=shutdown,
                           readiness=lambda: behind_head(db.engine), gauges=gauges,
                           openapi=openapi.document(settings.public_url, settings.limits),
                           pages=pages)
+
+
+def deliverer(settings: Settings, db: Database) -> Deliverer:
+    """The webhook worker as the settings configure it (`serve` and `doorpost worker`)."""
+    return Deliverer(db, settings.webhook_retry_schedule, settings.webhook_allow_insecure,
+                     settings.public_url)

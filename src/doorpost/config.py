@@ -17,6 +17,9 @@
 | DOORPOST_RATE_LIMIT_ORG | 6000/minute | SCIM requests per organization (Entra's gallery bar is 25/s); then 429 |
 | DOORPOST_RATE_LIMIT_BAD_TOKEN | 60/minute | requests with a wrong token per client address; then 429 |
 | DOORPOST_RATE_LIMIT_STORAGE | memory:// | where the counters live: `memory://` per worker, `redis://host:6379` shared |
+| DOORPOST_WEBHOOK_ALLOW_INSECURE | 0 | 1: webhooks added with `--allow-insecure` may use http and private or loopback addresses (development, tests) |
+| DOORPOST_WEBHOOK_RETRY_SCHEDULE | 5,300,1800,7200,18000,36000,36000 | seconds before each retry of a failed delivery (27.6 h in all); then the event is dead-lettered |
+| DOORPOST_WORKER | embedded | `embedded`: `serve` delivers webhooks in each worker process; `off`: only `doorpost worker` does |
 """
 
 from __future__ import annotations
@@ -34,7 +37,9 @@ ENVIRONMENT_VARIABLES = (
     "DOORPOST_DB_POOL_SIZE", "DOORPOST_DB_POOL_TIMEOUT", "DOORPOST_LOG_LEVEL", "DOORPOST_ACTIVITY_RETENTION_DAYS",
     "DOORPOST_ACTIVITY_FLUSH_SECONDS", "DOORPOST_ACTIVITY_QUEUE_MAX", "DOORPOST_RATE_LIMIT_ORG",
     "DOORPOST_RATE_LIMIT_BAD_TOKEN", "DOORPOST_RATE_LIMIT_STORAGE",
+    "DOORPOST_WEBHOOK_ALLOW_INSECURE", "DOORPOST_WEBHOOK_RETRY_SCHEDULE", "DOORPOST_WORKER",
 )
+DEFAULT_RETRY_SCHEDULE = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
 
 
 class ConfigError(ValueError):
@@ -76,6 +81,33 @@ def _rate(env: Mapping[str, str], name: str, default: str) -> str:
     return raw
 
 
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = (env.get(name) or "0").strip().lower()
+    if raw not in ("0", "1", "true", "false", "yes", "no"):
+        raise ConfigError(f"{name} must be 1 or 0, not {raw!r}.")
+    return raw in ("1", "true", "yes")
+
+
+def _schedule(env: Mapping[str, str], name: str) -> tuple[float, ...]:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return DEFAULT_RETRY_SCHEDULE
+    try:
+        steps = tuple(float(part) for part in raw.split(","))
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be seconds separated by commas, not {raw!r}.") from exc
+    if not steps or any(not 0 <= s <= 172_800 for s in steps):
+        raise ConfigError(f"{name}: each delay must be between 0 and 172800 seconds.")
+    return steps
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    raw = (env.get(name) or choices[0]).strip().lower()
+    if raw not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {raw!r}.")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -90,6 +122,9 @@ class Settings:
     rate_limit_bad_token: str = "60/minute"
     rate_limit_storage: str = "memory://"
     pool_timeout: float = 2.0
+    webhook_allow_insecure: bool = False
+    webhook_retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE
+    worker: str = "embedded"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -115,4 +150,7 @@ class Settings:
                    _rate(env, "DOORPOST_RATE_LIMIT_ORG", "6000/minute"),
                    _rate(env, "DOORPOST_RATE_LIMIT_BAD_TOKEN", "60/minute"),
                    env.get("DOORPOST_RATE_LIMIT_STORAGE") or "memory://",
-                   _float(env, "DOORPOST_DB_POOL_TIMEOUT", 2.0))
+                   _float(env, "DOORPOST_DB_POOL_TIMEOUT", 2.0),
+                   _flag(env, "DOORPOST_WEBHOOK_ALLOW_INSECURE"),
+                   _schedule(env, "DOORPOST_WEBHOOK_RETRY_SCHEDULE"),
+                   _choice(env, "DOORPOST_WORKER", ("embedded", "off")))

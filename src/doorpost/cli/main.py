@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 
-from doorpost.cli import apikeys, db, doors, imports, orgs, owners, scim, serve, sso, tokens
+from doorpost.cli import (apikeys, db, doors, imports, orgs, owners, scim, serve, sso, tokens,
+                          webhooks)
 
 app = typer.Typer(help="Doorpost: SCIM 2.0 provisioning for physical access control.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -13,13 +14,17 @@ app.add_typer(db.app, name="db")
 app.add_typer(orgs.app, name="org")
 app.add_typer(scim.app, name="scim")
 app.add_typer(tokens.app, name="token")
+app.add_typer(doors.places, name="place")
 app.add_typer(doors.app, name="door")
+app.add_typer(doors.members, name="member")
+app.add_typer(webhooks.app, name="webhook")
 app.add_typer(imports.app, name="import")
 app.add_typer(owners.app, name="owner")
 app.add_typer(sso.app, name="sso")
 app.add_typer(apikeys.app, name="apikey")
 app.command("serve")(serve.serve)
 app.command("demo")(serve.demo)
+app.command("worker")(webhooks.worker)
 
 
 def main() -> None:

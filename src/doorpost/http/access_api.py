@@ -1,5 +1,7 @@
 """The access API for door controllers and readers, under `/api/v1` (described in
-`/openapi.json`): `GET /doors`, `POST /access/decisions`, `GET /access/events`.
+`/openapi.json`): `GET /doors`, `POST /access/decisions`, `GET /access/events` (decisions
+made), `GET /events` (the change feed, with long-poll), and, without a key, each
+organization's `GET /orgs/{slug}/jwks.json` (the keys of its Security Event Tokens).
 
 Authenticated with a per-organization API key (`Authorization: Bearer dp_key_…`). Errors
 are `{"error": {"code": …, "message": …}}` with the right status; bad input never gets a
@@ -8,6 +10,7 @@ are `{"error": {"code": …, "message": …}}` with the right status; bad input 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, Awaitable, Callable
 
@@ -19,10 +22,20 @@ from starlette.routing import BaseRoute, Route
 
 from doorpost.service.access_api import AccessApi, ApiCaller, ApiUnauthorized, BadRequest
 from doorpost.service.errors import NotFoundError
+from doorpost.service.feed import event_json
 from doorpost.store.database import Busy
 
 log = logging.getLogger("doorpost.access_api")
 MAX_BODY = 16 * 1024
+MAX_WAIT_SECONDS = 30
+POLL_SECONDS = 0.1  # how often a waiting long-poll looks at the outbox (one indexed read)
+
+
+def _number(request: Request, name: str, default: int, low: int, high: int) -> int:
+    text = request.query_params.get(name, str(default))
+    if not (text.isascii() and text.isdigit() and len(text) <= 19 and low <= int(text) <= high):
+        raise BadRequest(f"'{name}' must be a whole number from {low} to {high}.")
+    return int(text)
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
@@ -86,6 +99,28 @@ def build_access_api(api: AccessApi) -> list[BaseRoute]:
              "allowed": e.allowed, "reason": e.reason, "source": e.source} for e in page],
             "next": cursor})
 
+    async def changes(request: Request, caller: ApiCaller) -> Response:
+        """The pull feed: events after `after`; with `wait`, holds the request open (no
+        transaction, no connection held) until one arrives or `wait` seconds pass."""
+        after = _number(request, "after", 0, 0, 2**62)
+        limit = _number(request, "limit", 100, 1, 500)
+        wait = _number(request, "wait", 0, 0, MAX_WAIT_SECONDS)
+        deadline = asyncio.get_running_loop().time() + wait
+        while True:
+            page = await run_in_threadpool(api.changes, caller, after, limit)
+            if page or asyncio.get_running_loop().time() >= deadline:
+                break
+            await asyncio.sleep(POLL_SECONDS)
+        return _json(200, {"events": [event_json(e) for e in page],
+                           "next": page[-1].seq if page else after})
+
+    async def jwks(request: Request) -> Response:
+        try:
+            keys = await run_in_threadpool(api.jwks, request.path_params["slug"])
+        except NotFoundError as exc:
+            return _error(404, "not_found", str(exc))
+        return _json(200, keys, {"Cache-Control": "max-age=300"})
+
     def route(path: str, handler: Handler, method: str) -> Route:
         async def endpoint(request: Request) -> Response:
             return await guarded(request, handler)
@@ -93,4 +128,6 @@ def build_access_api(api: AccessApi) -> list[BaseRoute]:
 
     return [route("/api/v1/doors", doors, "GET"),
             route("/api/v1/access/decisions", decisions, "POST"),
-            route("/api/v1/access/events", events, "GET")]
+            route("/api/v1/access/events", events, "GET"),
+            route("/api/v1/events", changes, "GET"),
+            Route("/api/v1/orgs/{slug}/jwks.json", jwks, methods=["GET"])]

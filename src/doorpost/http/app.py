@@ -43,6 +43,7 @@ def route_of(path: str) -> str:
 
 def build_http_app(db: Database, scim: ScimApi, console: ASGIApp | None = None,
                    on_shutdown: Sequence[Callable[[], None]] = (),
+                   on_startup: Sequence[Callable[[], None]] = (),
                    readiness: Callable[[], str | None] | None = None,
                    gauges: Callable[[], None] | None = None,
                    openapi: dict[str, Any] | None = None,
@@ -91,6 +92,8 @@ def build_http_app(db: Database, scim: ScimApi, console: ASGIApp | None = None,
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        for hook in on_startup:
+            hook()
         yield
         for hook in on_shutdown:
             hook()

@@ -14,13 +14,16 @@ from dataclasses import dataclass
 
 from doorpost.scim.definitions import USER_TYPE
 from doorpost.scim.text import fold
-from doorpost.service import tokens
+from doorpost.service import signing, tokens
 from doorpost.service.access import Doors
 from doorpost.service.errors import AdminError, NotFoundError
+from doorpost.service.feed import ChangeFeed
 from doorpost.store.api_keys import ApiKey, ApiKeyStore
+from doorpost.store.changes import ChangeEvent
 from doorpost.store.database import Database
 from doorpost.store.directory import Directory, now_us
 from doorpost.store.doors import AccessEvent, Door, DoorStore
+from doorpost.store.event_keys import EventKeyStore
 from doorpost.store.orgs import Organization, OrgStore
 
 MAX_EVENTS = 500
@@ -54,6 +57,7 @@ class AccessApi:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.doors = Doors(db)
+        self.feed = ChangeFeed(db)
 
     # -- keys ------------------------------------------------------------------------
     def _org(self, slug: str) -> Organization:
@@ -142,3 +146,15 @@ class AccessApi:
             page = DoorStore(conn, caller.org.id).events_after(position, limit)
         cursor = f"{page[-1].time_us}.{page[-1].id}" if page else after
         return page, cursor
+
+    def changes(self, caller: ApiCaller, after: int, limit: int) -> list[ChangeEvent]:
+        """The change feed after sequence number `after` (the pull feed's one page)."""
+        if not 1 <= limit <= MAX_EVENTS:
+            raise BadRequest(f"'limit' must be between 1 and {MAX_EVENTS}.")
+        return self.feed.after(caller.org.id, after, limit)
+
+    def jwks(self, slug: str) -> dict[str, object]:
+        """The public keys of an organization's Security Event Tokens (public by design)."""
+        org = self._org(slug)
+        with self.db.read() as conn:
+            return signing.public_jwks(EventKeyStore(conn, org.id).all())
