@@ -24,7 +24,7 @@ ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
 
 def _api_errors(*codes: str) -> dict[str, Any]:
     text = {"400": "Invalid request.", "401": "Missing, unknown or revoked API key.",
-            "404": "No such door (in this organization).", "500": "Internal error (logged).",
+            "404": "No such door or organization.", "500": "Internal error (logged).",
             "503": "Busy; see Retry-After."}
     return {c: {"description": text[c], "content": {"application/json": {"schema": ERROR}}}
             for c in codes}
@@ -39,6 +39,12 @@ def access_paths() -> dict[str, Any]:
                             "user": {"type": ["string", "null"]}, "door": {"type": "string"},
                             "allowed": {"type": "boolean"}, "reason": {"type": "string"},
                             "source": {"type": "string"}}}
+    change = {"type": "object", "required": ["id", "seq", "type", "time", "data"],
+              "properties": {"id": {"type": "string",
+                                    "description": "Also the webhook-id: deduplicate on it."},
+                             "seq": {"type": "integer"}, "type": {"type": "string"},
+                             "time": {"type": "string", "format": "date-time"},
+                             "data": {"type": "object"}}}
     return {
         "/api/v1/doors": {"get": {
             "operationId": "listDoors", "summary": "The organization's doors",
@@ -75,6 +81,33 @@ def access_paths() -> dict[str, Any]:
                     "events": {"type": "array", "items": event},
                     "next": {"type": ["string", "null"]}}}}}},
                 **_api_errors("400", "401", "500", "503")}}},
+        "/api/v1/events": {"get": {
+            "operationId": "changeFeed",
+            "summary": "The change feed (access.revoked, …) after a sequence number; "
+                       "long-polls with `wait`",
+            "security": secured, "parameters": [
+                {"name": "after", "in": "query", "required": False,
+                 "schema": {"type": "integer", "minimum": 0},
+                 "description": "`next` of the last page (0: from the start)."},
+                {"name": "limit", "in": "query", "required": False,
+                 "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
+                {"name": "wait", "in": "query", "required": False,
+                 "schema": {"type": "integer", "minimum": 0, "maximum": 30},
+                 "description": "Seconds to hold the request open until an event arrives."}],
+            "responses": {"200": {"description": "Events, oldest first.", "content": {json_: {
+                "schema": {"type": "object", "required": ["events", "next"], "properties": {
+                    "events": {"type": "array", "items": change},
+                    "next": {"type": "integer"}}}}}},
+                **_api_errors("400", "401", "500", "503")}}},
+        "/api/v1/orgs/{slug}/jwks.json": {"get": {
+            "operationId": "eventKeys", "security": [],
+            "summary": "The public keys that verify this organization's Security Event Tokens",
+            "parameters": [{"name": "slug", "in": "path", "required": True,
+                            "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "A JWK Set (RFC 7517).", "content": {json_: {
+                "schema": {"type": "object", "required": ["keys"], "properties": {
+                    "keys": {"type": "array", "items": {"type": "object"}}}}}}},
+                **_api_errors("404")}}},
     }
 
 

@@ -59,6 +59,7 @@ class Deliverer:
     owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:"
                                                 f"{uuid.uuid4().hex[:8]}")
     clock: Callable[[], int] = now_us
+    lease_us: int = LEASE_US
     client: httpx.Client = field(default_factory=lambda: httpx.Client(
         timeout=TIMEOUT, follow_redirects=False, trust_env=False))
 
@@ -79,13 +80,23 @@ class Deliverer:
     def run_once(self) -> int:
         """One pass over the due endpoints; how many attempts were made."""
         with self.db.write() as conn:
-            hooks = WebhookStore(conn).claim(self.owner, self.clock(), LEASE_US, 20,
+            hooks = WebhookStore(conn).claim(self.owner, self.clock(), self.lease_us, 20,
                                              skip_locked=self.db.backend == "postgresql")
         return sum(self._serve(hook) for hook in hooks)
 
     # -- one endpoint ----------------------------------------------------------------
     def _serve(self, hook: Webhook) -> int:
         tried = 0
+        held_until = self.clock() + self.lease_us
+
+        def still_ours() -> bool:
+            """Renew the lease when half of it is gone; False once another worker has it."""
+            nonlocal held_until
+            now = self.clock()
+            if held_until - now > self.lease_us // 2:
+                return True
+            held_until = now + self.lease_us
+            return self._write(lambda s: s.renew(hook, self.owner, held_until))
         try:
             with self.db.read() as conn:
                 secret = WebhookStore(conn).secret(hook.org_id, hook.id)
@@ -110,6 +121,8 @@ class Deliverer:
                         lambda s: s.advance(hook, self.owner, skipped_to)):
                     return tried
                 event = wanted[0]
+                if not still_ours():
+                    return tried
                 tried += 1
                 sent = self._send(hook, secret, slug, keys, event)
                 if not self._settle(hook, event, sent):
