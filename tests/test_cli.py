@@ -184,14 +184,15 @@ def test_owner_create_prints_a_one_time_link(cli: CliRunner, server: LiveServer)
 
 
 def test_every_printing_command_takes_json() -> None:
-    """Scripts can rely on --json everywhere (serve only prints where it listens)."""
+    """Scripts can rely on --json everywhere (serve and worker run until stopped and only
+    say that they started)."""
     import typer.main as tm
     root = tm.get_command(app)
     missing = []
     for group_name, group in root.commands.items():  # type: ignore[attr-defined]
         commands = group.commands.items() if hasattr(group, "commands") else [(group_name, group)]
         for name, command in commands:
-            if name == "serve" or name == "revision":
+            if name in ("serve", "worker", "revision"):
                 continue
             if "--json" not in {o for p in command.params for o in getattr(p, "opts", [])}:
                 missing.append(f"{group_name} {name}")
@@ -231,3 +232,63 @@ def test_sso_set_show_unset(cli: CliRunner, tmp_path: object, monkeypatch: pytes
     bad = path.with_name("bad.xml")
     bad.write_text("<x/>")
     assert "error" in run(cli, "sso", "set", slug, "--metadata-file", str(bad), code=1).lower()
+
+
+def test_places_suspension_and_webhooks(cli: CliRunner, server: LiveServer,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    slug = f"feed-{uuid.uuid4().hex[:6]}"
+    run(cli, "org", "create", "Feed Inc", "--slug", slug, "--licensed", "--sso-configured")
+    run(cli, "scim", "enable", slug)
+    token = json.loads(run(cli, "token", "create", slug, "--json"))["token"]
+    scim = httpx.Client(base_url=server.scim_url, headers={"Authorization": f"Bearer {token}"})
+    user = scim.post("/Users", json={"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                                     "userName": "feed@example.com"}).json()["id"]
+    group = scim.post("/Groups", json={"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                                       "displayName": "Crew",
+                                       "members": [{"value": user}]}).json()["id"]
+    place = json.loads(run(cli, "place", "create", slug, "Depot", "--json"))
+    assert json.loads(run(cli, "place", "list", slug, "--json")) == [place]
+    door = json.loads(run(cli, "door", "create", slug, "Gate", "--place", "Depot", "--json"))
+    assert door["place"] == place["id"]
+    assert "No place" in run(cli, "door", "create", slug, "X", "--place", "Nowhere", code=1)
+    run(cli, "door", "grant", slug, "Gate", group)
+    listed = json.loads(run(cli, "door", "list", slug, "--json"))
+    assert listed[0]["groups"] == [{"id": group, "displayName": "Crew"}]
+    run(cli, "door", "check", slug, user, "Gate")
+    suspended = json.loads(run(cli, "member", "suspend", slug, user, "--reason", "audit",
+                               "--json"))
+    assert suspended["suspended"] is True
+    assert "suspended in Doorpost by cli" in run(cli, "door", "check", slug, user, "Gate",
+                                                 code=1)
+    assert "already" in run(cli, "member", "suspend", slug, user, code=1)
+    run(cli, "member", "unsuspend", slug, user, "--json")
+    run(cli, "door", "check", slug, user, "Gate")
+    assert json.loads(run(cli, "door", "revoke", slug, "Gate", group, "--json"))[
+        "granted"] is False
+    assert "does not open" in run(cli, "door", "revoke", slug, "Gate", group, code=1)
+
+    assert "https" in run(cli, "webhook", "add", slug, "http://127.0.0.1:9/x", code=1)
+    assert "DOORPOST_WEBHOOK_ALLOW_INSECURE" in run(
+        cli, "webhook", "add", slug, "http://127.0.0.1:9/x", "--allow-insecure", code=1)
+    monkeypatch.setenv("DOORPOST_WEBHOOK_ALLOW_INSECURE", "1")
+    added = json.loads(run(cli, "webhook", "add", slug, "http://127.0.0.1:9/x",
+                           "--allow-insecure", "--events", "access.*,user.deleted",
+                           "--json"))
+    assert added["secret"].startswith("whsec_") and added["events"] == ["access.*",
+                                                                        "user.deleted"]
+    assert "Unknown event type" in run(cli, "webhook", "add", slug, "http://127.0.0.1:9/y",
+                                       "--allow-insecure", "--events", "acess.*", code=1)
+    hooks = json.loads(run(cli, "webhook", "list", slug, "--json"))
+    assert [h["id"] for h in hooks] == [added["id"]] and added["secret"] not in json.dumps(hooks)
+    run(cli, "webhook", "pause", slug, added["id"])
+    assert json.loads(run(cli, "webhook", "list", slug, "--json"))[0]["paused"] is True
+    run(cli, "webhook", "resume", slug, added["id"], "--json")
+    assert json.loads(run(cli, "webhook", "dead", slug, added["id"], "--json")) == []
+    assert json.loads(run(cli, "webhook", "replay", slug, added["id"], "--json"))[
+        "replaying"] == 0
+    assert json.loads(run(cli, "webhook", "attempts", slug, added["id"], "--json")) == []
+    types = {e["type"] for e in json.loads(run(cli, "webhook", "events", "--json"))}
+    assert {"access.revoked", "access.granted", "user.deactivated"} <= types
+    run(cli, "webhook", "remove", slug, added["id"])
+    assert "No webhook" in run(cli, "webhook", "remove", slug, added["id"], code=1)
+    scim.close()

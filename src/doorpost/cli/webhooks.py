@@ -8,7 +8,6 @@ from typing import Optional
 
 import typer
 
-from doorpost.app import deliverer
 from doorpost.cli.context import admin_errors, database, settings
 from doorpost.cli.output import emit_json, table, when
 from doorpost.service.changes import EVENT_TYPES
@@ -144,5 +143,6 @@ def worker(idle: float = typer.Option(0.1, help="Seconds to wait when nothing is
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    from doorpost.app import deliverer  # here: metrics must not load before `serve` sets up
     typer.echo("delivering webhooks (Ctrl-C stops)")
     deliverer(settings(), database()).run(stop, idle)

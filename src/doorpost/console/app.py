@@ -38,8 +38,10 @@ from doorpost.service.directory_view import PAGE, DirectoryView
 from doorpost.service.errors import AdminError, NotPermittedError
 from doorpost.service.organizations import Organizations, scim_prerequisites_missing
 from doorpost.service.owners import SESSION_SECONDS, Owners, SignedIn
+from doorpost.console.access_pages import access_routes
 from doorpost.console.doors_pages import door_routes
 from doorpost.service.access import Doors
+from doorpost.service.webhooks import Webhooks
 from doorpost.service.access_api import AccessApi
 from doorpost.service.sign_in import SsoSignIn
 from doorpost.service.sso import Sso, sp_values
@@ -74,7 +76,8 @@ def console_templates() -> Jinja2Templates:
 def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: ActivityQueries,
                   directory: DirectoryView, public_url: str | None,
                   sign_in: SsoSignIn | None = None, doors: Doors | None = None,
-                  keys: AccessApi | None = None) -> Starlette:
+                  keys: AccessApi | None = None, webhooks: Webhooks | None = None
+                  ) -> Starlette:
     templates = console_templates()
 
     def base_url(request: Request) -> str:
@@ -329,7 +332,13 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
         if found is None:
             return render(request, "not_found.html", 404, who=who)
         person, history = found
-        return render(request, "member.html", who=who, m=person, history=history)
+        user_id = request.path_params["id"]
+        door_list = await run_in_threadpool(doors.member_doors, who.org.id, user_id) \
+            if doors else []
+        suspension = await run_in_threadpool(doors.suspension, who.org.id, user_id) \
+            if doors else None
+        return render(request, "member.html", who=who, m=person, history=history,
+                      doors=door_list, suspension=suspension)
 
     async def groups(request: Request, who: SignedIn) -> Response:
         q = request.query_params
@@ -347,7 +356,10 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
         if found is None:
             return render(request, "not_found.html", 404, who=who)
         row, people = found
-        return render(request, "group.html", who=who, g=row, people=people, page=page_no,
+        opens = await run_in_threadpool(doors.group_doors, who.org.id,
+                                        request.path_params["id"]) if doors else []
+        return render(request, "group.html", who=who, g=row, people=people, opens=opens,
+                      page=page_no,
                       pages=max(1, -(-row.member_count // PAGE)))
 
     async def home(_request: Request) -> Response:
@@ -375,6 +387,7 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
         Route("/groups", page(groups)),
         Route("/groups/{id}", page(group)),
         *(door_routes(doors, keys, render, page) if doors and keys else []),
+        *(access_routes(doors, webhooks, render, page) if doors and webhooks else []),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ], exception_handlers={CsrfFailure: _csrf_failed, 404: not_found, 405: not_found,
                            500: server_error})

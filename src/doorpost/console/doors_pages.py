@@ -1,4 +1,5 @@
-"""The console's Doors page: doors, which groups open them, and the access API's keys.
+"""The console's Doors page: places, doors, which groups open them, and the access API's
+keys.
 
 Grants are the owner's to give (the identity provider owns who is in a group; Doorpost
 owns which doors a group opens). An API key is shown once, like a SCIM token.
@@ -31,9 +32,11 @@ def door_routes(doors: Doors, keys: AccessApi, render: Render, page: Page) -> li
         slug = who.org.slug
         overview, choices = await run_in_threadpool(doors.overview, slug)
         api_keys = await run_in_threadpool(keys.keys, slug)
+        places = await run_in_threadpool(doors.places, slug)
         return render(request, "doors.html", status, who=who, section="doors",
                       doors=overview, choices=choices, keys=api_keys, new_key=new_key,
-                      error=error, notice=notice)
+                      error=error, notice=notice, places=places,
+                      place_names={p.id: p.name for p in places})
 
     async def doors_page(request: Request, who: SignedIn) -> Response:
         return await show(request, who)
@@ -50,8 +53,13 @@ def door_routes(doors: Doors, keys: AccessApi, render: Render, page: Page) -> li
         return await show(request, who, notice=done)
 
     async def create(request: Request, who: SignedIn) -> Response:
-        return await act(request, who, lambda f: doors.create(who.org.slug, f.get("name", "")),
-                         "Door created.")
+        return await act(request, who, lambda f: doors.create(
+            who.org.slug, f.get("name", ""), f.get("place") or None), "Door created.")
+
+    async def create_place(request: Request, who: SignedIn) -> Response:
+        return await act(request, who, lambda f: doors.create_place(who.org.slug,
+                                                                    f.get("name", "")),
+                         "Place created.")
 
     async def grant(request: Request, who: SignedIn) -> Response:
         door = request.path_params["id"]
@@ -78,6 +86,7 @@ def door_routes(doors: Doors, keys: AccessApi, render: Render, page: Page) -> li
     return [
         Route("/doors", page(doors_page)),
         Route("/doors", page(create), methods=["POST"], name="door-create"),
+        Route("/places", page(create_place), methods=["POST"]),
         Route("/doors/{id}/grant", page(grant), methods=["POST"]),
         Route("/doors/{id}/revoke", page(revoke), methods=["POST"]),
         Route("/api-keys", page(new_key), methods=["POST"]),

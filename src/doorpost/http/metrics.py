@@ -47,9 +47,10 @@ SCIM_HEADS = {"users": "Users", "groups": "Groups", ".search": ".search",
               "resourcetypes": "ResourceTypes", "schemas": "Schemas"}
 CONSOLE_SECTIONS = {"", "login", "logout", "set-password", "sso-scim", "sso", "scim", "tokens",
                     "activity", "activity.csv", "members", "groups", "static", "doors",
-                    "api-keys"}
+                    "api-keys", "places", "access", "access.csv", "webhooks"}
 SERVICE_ROUTES = {"/", "/healthz", "/readyz", "/livez", "/metrics", "/openapi.json",
                   "/api/v1/doors", "/api/v1/access/decisions", "/api/v1/access/events",
+                  "/api/v1/events",
                   "/me", "/me/sign-in", "/me/logout"}
 SAML_ENDPOINTS = {"metadata", "login", "acs"}
 
@@ -74,6 +75,8 @@ def route_label(path: str) -> str:
                                                                  else "")
     if len(parts) == 3 and parts[0] == "saml" and parts[2] in SAML_ENDPOINTS:
         return f"/saml/{{org}}/{parts[2]}"
+    if len(parts) == 5 and parts[:3] == ["api", "v1", "orgs"] and parts[4] == "jwks.json":
+        return "/api/v1/orgs/{slug}/jwks.json"
     if len(parts) == 4 and parts[:2] == ["me", "doors"] and parts[3] == "unlock":
         return "/me/doors/{id}/unlock"
     path = "/" + "/".join(parts)

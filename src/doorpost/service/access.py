@@ -178,6 +178,15 @@ class Doors:
             ids = {d for d, g, _ in store.grants() if g == group_id}
             return [d for d in store.all() if d.id in ids]
 
+    def access_log(self, org_id: int, door_id: str | None = None, result: str = "",
+                   user_id: str | None = None, limit: int = 200
+                   ) -> list[tuple[AccessEvent, str | None, str | None, str | None]]:
+        """Recorded decisions, newest first; `result` is "allowed", "denied" or ""."""
+        allowed = {"allowed": True, "denied": False}.get(result)
+        with self.db.read() as conn:
+            return DoorStore(conn, org_id).access_log(door_id or None, allowed,
+                                                      user_id or None, limit)
+
     # -- decisions -------------------------------------------------------------------
     def decide(self, slug: str, user_id: str, door: str) -> Decision:
         with self.db.read() as conn:

@@ -171,6 +171,27 @@ class DoorStore:
                                  .order_by(c.time_us.desc(), c.id.desc()).limit(limit))
         return [_event(r) for r in rows]
 
+    def access_log(self, door_id: str | None = None, allowed: bool | None = None,
+                   user_id: str | None = None, limit: int = 200
+                   ) -> list[tuple[AccessEvent, str | None, str | None, str | None]]:
+        """The newest decisions first, filtered, each with (userName, displayName, door
+        name) where the person and the door still exist."""
+        c, u, d = t.access_events.c, t.users.c, t.doors.c
+        q = (select(t.access_events, u.user_name, u.display_name,
+                    d.name.label("door_name"))
+             .outerjoin_from(t.access_events, t.users,
+                             and_(u.org_id == c.org_id, u.id == c.user_id))
+             .outerjoin(t.doors, and_(d.org_id == c.org_id, d.id == c.door_id))
+             .where(c.org_id == self.org_id))
+        if door_id:
+            q = q.where(c.door_id == door_id)
+        if allowed is not None:
+            q = q.where(c.allowed == allowed)
+        if user_id:
+            q = q.where(c.user_id == user_id)
+        rows = self.conn.execute(q.order_by(c.time_us.desc(), c.id.desc()).limit(limit))
+        return [(_event(r), r.user_name, r.display_name, r.door_name) for r in rows]
+
     def events_after(self, after: tuple[int, str] | None, limit: int) -> list[AccessEvent]:
         """Oldest first, after the (time, id) keyset position: a feed a controller pages."""
         c = t.access_events.c
