@@ -15,6 +15,7 @@ before `watch`, so two of them cannot each miss the other's half of a change.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from dataclasses import dataclass
 from typing import Any, Iterable
@@ -24,6 +25,9 @@ from sqlalchemy import Connection
 from doorpost.scim.patch import MemberChange
 from doorpost.service.access_rule import doors_open_to, is_let_in, opens_doors
 from doorpost.store.changes import ChangeStore, DoorRow, Standing
+from doorpost.store.database import after_commit
+
+NEW_EVENTS = threading.Event()  # set when this process commits events: workers wake at once
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,7 @@ class Announcer:
         self._derive()
         if not self.events:
             return None
+        after_commit(self.store.conn, NEW_EVENTS.set)
         return self.store.append([(uuid.uuid4().hex, type_, self.at_us, data)
                                   for type_, data in self.events])
 

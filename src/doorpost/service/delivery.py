@@ -25,7 +25,7 @@ import httpx
 import orjson
 
 from doorpost.service import signing, webhook_targets
-from doorpost.service.changes import EVENT_TYPES, matches
+from doorpost.service.changes import EVENT_TYPES, NEW_EVENTS, matches
 from doorpost.service.feed import event_json
 from doorpost.store.changes import ChangeEvent, ChangeStore
 from doorpost.store.database import Database
@@ -65,16 +65,19 @@ class Deliverer:
 
     # -- the loop --------------------------------------------------------------------
     def run(self, stop: threading.Event, idle_seconds: float = 0.1) -> None:
-        """Deliver until `stop` is set; sleeps `idle_seconds` when nothing was due."""
+        """Deliver until `stop` is set. When nothing was due it waits `idle_seconds`, or
+        less: a commit of new events in this process wakes it at once (another process's
+        are seen at the next look)."""
         log.info("webhook worker %s started", self.owner)
         while not stop.is_set():
+            NEW_EVENTS.clear()
             try:
                 busy = self.run_once()
             except Exception:  # the database away, say: wait and try again
                 log.exception("webhook worker pass failed")
                 busy = 0
             if not busy:
-                stop.wait(idle_seconds)
+                NEW_EVENTS.wait(idle_seconds)
         log.info("webhook worker %s stopped", self.owner)
 
     def run_once(self) -> int:

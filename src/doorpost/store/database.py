@@ -8,7 +8,7 @@ is how every SCIM write stays atomic. Driver errors that mean "already taken" be
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+from typing import Callable, Iterator
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -72,9 +72,12 @@ class Database:
     def write(self) -> Iterator[Connection]:
         with self._connect() as conn:
             conn = conn.execution_options(doorpost_write=True)
+            conn.info.pop(AFTER_COMMIT, None)  # a rolled-back write's hooks never run
             try:
                 with conn.begin():
                     yield conn
+                for hook in conn.info.pop(AFTER_COMMIT, ()):  # only once it committed
+                    hook()
             except IntegrityError as exc:
                 if _is_unique_violation(exc):
                     raise Uniqueness("A unique attribute is already taken in this "
@@ -92,6 +95,14 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+AFTER_COMMIT = "doorpost_after_commit"
+
+
+def after_commit(conn: Connection, hook: Callable[[], None]) -> None:
+    """Run `hook` once this write transaction has committed (never if it rolls back)."""
+    conn.info.setdefault(AFTER_COMMIT, []).append(hook)
 
 
 class TransientConflict(Exception):
