@@ -102,4 +102,5 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 def deliverer(settings: Settings, db: Database) -> Deliverer:
     """The webhook worker as the settings configure it (`serve` and `doorpost worker`)."""
     return Deliverer(db, settings.webhook_retry_schedule, settings.webhook_allow_insecure,
-                     settings.public_url, lease_us=settings.webhook_lease_seconds * 1_000_000)
+                     settings.public_url, lease_us=settings.webhook_lease_seconds * 1_000_000,
+                     retention_days=settings.event_retention_days)

@@ -20,6 +20,7 @@
 | DOORPOST_WEBHOOK_ALLOW_INSECURE | 0 | 1: webhooks added with `--allow-insecure` may use http and private or loopback addresses (development, tests) |
 | DOORPOST_WEBHOOK_RETRY_SCHEDULE | 5,300,1800,7200,18000,36000,36000 | seconds before each retry of a failed delivery (27.6 h in all); then the event is dead-lettered |
 | DOORPOST_WEBHOOK_LEASE_SECONDS | 30 | how long a worker holds an endpoint (keep it above the 10 s request timeout); after a crash, another worker resumes it this much later |
+| DOORPOST_EVENT_RETENTION_DAYS | 30 | how long change events every webhook has settled stay for the pull feed and replays |
 | DOORPOST_WORKER | embedded | `embedded`: `serve` delivers webhooks in each worker process; `off`: only `doorpost worker` does |
 """
 
@@ -39,7 +40,7 @@ ENVIRONMENT_VARIABLES = (
     "DOORPOST_ACTIVITY_FLUSH_SECONDS", "DOORPOST_ACTIVITY_QUEUE_MAX", "DOORPOST_RATE_LIMIT_ORG",
     "DOORPOST_RATE_LIMIT_BAD_TOKEN", "DOORPOST_RATE_LIMIT_STORAGE",
     "DOORPOST_WEBHOOK_ALLOW_INSECURE", "DOORPOST_WEBHOOK_RETRY_SCHEDULE", "DOORPOST_WORKER",
-    "DOORPOST_WEBHOOK_LEASE_SECONDS",
+    "DOORPOST_WEBHOOK_LEASE_SECONDS", "DOORPOST_EVENT_RETENTION_DAYS",
 )
 DEFAULT_RETRY_SCHEDULE = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
 
@@ -128,6 +129,7 @@ class Settings:
     webhook_retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE
     worker: str = "embedded"
     webhook_lease_seconds: int = 30
+    event_retention_days: int = 30
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -157,4 +159,5 @@ class Settings:
                    _flag(env, "DOORPOST_WEBHOOK_ALLOW_INSECURE"),
                    _schedule(env, "DOORPOST_WEBHOOK_RETRY_SCHEDULE"),
                    _choice(env, "DOORPOST_WORKER", ("embedded", "off")),
-                   _int(env, "DOORPOST_WEBHOOK_LEASE_SECONDS", 30, minimum=2))
+                   _int(env, "DOORPOST_WEBHOOK_LEASE_SECONDS", 30, minimum=2),
+                   _int(env, "DOORPOST_EVENT_RETENTION_DAYS", 30))

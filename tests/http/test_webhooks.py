@@ -269,3 +269,25 @@ def test_the_pull_feed_long_polls_and_keeps_organizations_apart(
     assert httpx.get(api, params={"after": 0}).status_code == 401
     missing = httpx.get(f"{server.url}/api/v1/orgs/no-such-org/jwks.json")
     assert missing.status_code == 404
+
+
+def test_pruning_keeps_what_a_lagging_webhook_has_not_had(
+        tenant: Tenant, db: Database, receiver: Receiver) -> None:
+    from doorpost.store.changes import prune
+    from doorpost.store.directory import now_us
+
+    hooks = Webhooks(db, allow_insecure=True)
+    hook = hooks.add(tenant.org.slug, receiver.url, ["user.created"], insecure=True).webhook
+    hooks.pause(tenant.org.slug, hook.id, True)  # lagging: paused
+    tenant.post("/Users", user_body("old@example.com"))
+    feed = AccessApi(db).feed
+    start = feed.after(tenant.org.id, 0, 1000)[0].seq
+    with db.write() as conn:
+        prune(conn, now_us() + 1)  # everything is "old" now
+    assert [e.type for e in feed.after(tenant.org.id, start - 1, 1000)] == ["user.created"]
+    hooks.pause(tenant.org.slug, hook.id, False)
+    receiver.wait_for(lambda r: len(r) == 1, pump=_deliverer(db).run_once)
+    with db.write() as conn:
+        prune(conn, now_us() + 1)
+    assert feed.after(tenant.org.id, 0, 1000) == []  # settled by every webhook: gone
+    assert feed.last_seq(tenant.org.id) >= start  # numbering never restarts

@@ -28,6 +28,7 @@ from doorpost.service import signing, webhook_targets
 from doorpost.service.changes import EVENT_TYPES, NEW_EVENTS, matches
 from doorpost.service.feed import event_json
 from doorpost.store.changes import ChangeEvent, ChangeStore
+from doorpost.store.changes import prune as prune_events
 from doorpost.store.database import Database
 from doorpost.store.directory import now_us
 from doorpost.store.event_keys import EventKeyStore
@@ -60,6 +61,8 @@ class Deliverer:
                                                 f"{uuid.uuid4().hex[:8]}")
     clock: Callable[[], int] = now_us
     lease_us: int = LEASE_US
+    retention_days: int = 30  # how long settled events stay for the pull feed and replays
+    _next_prune: float = 0.0
     client: httpx.Client = field(default_factory=lambda: httpx.Client(
         timeout=TIMEOUT, follow_redirects=False, trust_env=False))
 
@@ -72,6 +75,7 @@ class Deliverer:
         while not stop.is_set():
             NEW_EVENTS.clear()
             try:
+                self._prune_hourly()
                 busy = self.run_once()
             except Exception:  # the database away, say: wait and try again
                 log.exception("webhook worker pass failed")
@@ -79,6 +83,15 @@ class Deliverer:
             if not busy:
                 NEW_EVENTS.wait(idle_seconds)
         log.info("webhook worker %s stopped", self.owner)
+
+    def _prune_hourly(self) -> None:
+        if time.monotonic() < self._next_prune:
+            return
+        self._next_prune = time.monotonic() + 3600
+        with self.db.write() as conn:
+            gone = prune_events(conn, self.clock() - self.retention_days * 86_400_000_000)
+        if gone:
+            log.info("pruned %d change events older than %d days", gone, self.retention_days)
 
     def run_once(self) -> int:
         """One pass over the due endpoints; how many attempts were made."""
@@ -140,6 +153,14 @@ class Deliverer:
         with self.db.read() as conn:
             seqs = WebhookStore(conn).replays(hook, BATCH)
             events = ChangeStore(conn, hook.org_id).by_seqs(seqs) if seqs else []
+        expired = set(seqs) - {e.seq for e in events}
+        for seq in sorted(expired):  # pruned since: say so instead of waiting forever
+            def gone(store: WebhookStore, seq: int = seq) -> bool:
+                store.log(hook, seq, self.clock(), "dead", None,
+                          "the event is older than the retention period", 0)
+                store.replay_done(hook, seq)
+                return True
+            self._write(gone)
         for event in events:
             sent = self._send(hook, secret, slug, keys, event)
             outcome = "delivered" if sent.ok else "dead"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import Connection, and_, delete, insert, select, update
 
 from doorpost.store import tables as t
 
@@ -128,6 +128,16 @@ class ChangeStore:
         m = t.memberships.c
         return list(self.conn.execute(select(m.user_id).where(
             m.org_id == self.org_id, m.group_id == group_id)).scalars())
+
+
+def prune(conn: Connection, before_us: int) -> int:
+    """Delete events older than `before_us` that every webhook of their organization has
+    settled (all organizations). An endpoint that lags, paused or failing, keeps what it
+    has not had yet, however old."""
+    c, w = t.change_events.c, t.webhooks.c
+    lagging = select(w.id).where(w.org_id == c.org_id, w.cursor_seq < c.seq).exists()
+    return int(conn.execute(delete(t.change_events).where(c.time_us < before_us, ~lagging))
+               .rowcount or 0)
 
 
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
