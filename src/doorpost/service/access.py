@@ -17,12 +17,13 @@ from sqlalchemy import Connection
 from doorpost.scim.definitions import GROUP_TYPE, USER_TYPE
 from doorpost.service.access_rule import Decision, Standing, decision, opens_doors
 from doorpost.service.changes import Announcer, door_ref, person
+from doorpost.service.organizations import organization
 from doorpost.service.errors import AdminError, NotFoundError
 from doorpost.store.changes import ChangeStore, DoorRow
 from doorpost.store.database import Database
 from doorpost.store.directory import Directory, now_us
 from doorpost.store.doors import AccessEvent, Door, DoorStore, Place, Suspension
-from doorpost.store.orgs import Organization, OrgStore
+from doorpost.store.orgs import Organization
 
 __all__ = ["Decision", "Doors", "opens_doors"]
 
@@ -39,10 +40,7 @@ class Doors:
         self.db = db
 
     def _org(self, conn: Connection, slug: str) -> Organization:
-        org = OrgStore(conn).by_slug(slug)
-        if org is None:
-            raise NotFoundError(f"No organization with slug '{slug}'.")
-        return org
+        return organization(conn, slug)
 
     def _writing(self, conn: Connection, slug: str) -> tuple[Organization, DoorStore,
                                                              Announcer]:

@@ -16,6 +16,7 @@ from doorpost.scim.definitions import USER_TYPE
 from doorpost.scim.text import fold
 from doorpost.service import signing, tokens
 from doorpost.service.access import Doors
+from doorpost.service.organizations import organization
 from doorpost.service.errors import AdminError, NotFoundError
 from doorpost.service.feed import ChangeFeed
 from doorpost.store.api_keys import ApiKey, ApiKeyStore
@@ -62,10 +63,7 @@ class AccessApi:
     # -- keys ------------------------------------------------------------------------
     def _org(self, slug: str) -> Organization:
         with self.db.read() as conn:
-            org = OrgStore(conn).by_slug(slug)
-        if org is None:
-            raise NotFoundError(f"No organization with slug '{slug}'.")
-        return org
+            return organization(conn, slug)
 
     def create_key(self, slug: str, name: str) -> tuple[ApiKey, str]:
         name = name.strip()

@@ -161,7 +161,7 @@ class Announcer:
         grants_before = self._grants_before or {}
         grants_after = self.store.grants()
         joined: dict[tuple[str, str], bool] = {}
-        access: list[tuple[str, str, str, bool]] = []  # (user, door, group name, granted)
+        access: list[tuple[str, str, bool]] = []  # (user, door, granted)
         for user_id in sorted(self._watched):
             was, now = self._before.get(user_id), after.get(user_id)
             for group in sorted((was.groups if was else frozenset())
@@ -170,7 +170,7 @@ class Announcer:
             open_before = _doors(was, grants_before)
             open_after = _doors(now, grants_after)
             for door in sorted(open_before ^ open_after):
-                access.append((user_id, door, "", door in open_after))
+                access.append((user_id, door, door in open_after))
         if not joined and not access:
             return
         names = self.store.group_names({g for _, g in joined} | set(grants_after))
@@ -181,7 +181,7 @@ class Announcer:
             self.emit("membership.added" if added else "membership.removed", {
                 "group": {"id": group, "displayName": names.get(group)},
                 "user": person(user_id, standing)})
-        for user_id, door, _, granted in access:
+        for user_id, door, granted in access:
             was, now = self._before.get(user_id), after.get(user_id)
             self.emit("access.granted" if granted else "access.revoked", {
                 "user": person(user_id, now or was),

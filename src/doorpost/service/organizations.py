@@ -13,6 +13,8 @@ import re
 import uuid
 from dataclasses import dataclass
 
+from sqlalchemy import Connection
+
 from doorpost.service import tokens
 from doorpost.service.errors import AdminError, NotFoundError, NotPermittedError
 from doorpost.store.database import Database
@@ -53,6 +55,15 @@ def slugify(name: str) -> str:
     return slug[:64].strip("-") or "org"
 
 
+def organization(conn: Connection, slug: str) -> Organization:
+    """The organization with this slug, or the one "no such organization" every service
+    gives."""
+    org = OrgStore(conn).by_slug(slug)
+    if org is None:
+        raise NotFoundError(f"No organization with slug '{slug}'.")
+    return org
+
+
 class Organizations:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -79,10 +90,7 @@ class Organizations:
 
     def get(self, slug: str) -> Organization:
         with self.db.read() as conn:
-            org = OrgStore(conn).by_slug(slug)
-        if org is None:
-            raise NotFoundError(f"No organization with slug '{slug}'.")
-        return org
+            return organization(conn, slug)
 
     def set_license(self, slug: str, licensed: bool) -> Organization:
         return self._update(slug, licensed=licensed)

@@ -11,12 +11,13 @@ from typing import Sequence
 
 from doorpost.service import signing, webhook_targets
 from doorpost.service.changes import valid_pattern
+from doorpost.service.organizations import organization
 from doorpost.service.errors import AdminError, NotFoundError
 from doorpost.store.changes import ChangeStore
 from doorpost.store.database import Database
 from doorpost.store.directory import now_us
 from doorpost.store.event_keys import EventKeyStore
-from doorpost.store.orgs import Organization, OrgStore
+from doorpost.store.orgs import Organization
 from doorpost.store.webhooks import Attempt, Webhook, WebhookStore
 
 FORMATS = ("standard", "set")
@@ -38,10 +39,7 @@ class Webhooks:
 
     def _org(self, slug: str) -> Organization:
         with self.db.read() as conn:
-            org = OrgStore(conn).by_slug(slug)
-        if org is None:
-            raise NotFoundError(f"No organization with slug '{slug}'.")
-        return org
+            return organization(conn, slug)
 
     def add(self, slug: str, url: str, events: Sequence[str] = ("*",),
             fmt: str = "standard", insecure: bool = False, from_start: bool = False) -> Added:
