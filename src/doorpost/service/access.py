@@ -111,6 +111,7 @@ class Doors:
             if group is None:
                 raise NotFoundError(f"No group '{group_id}' in '{slug}'.")
             feed.watch_group(group_id, everyone=True)
+            feed.grants_changed()
             changed = store.grant(found.id, group_id) if adding else \
                 store.revoke(found.id, group_id)
             if not changed and not adding:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterable
 
 from sqlalchemy import Connection
@@ -97,16 +97,34 @@ class Announcer:
         self._before: dict[str, Standing] = {}
         self._watched: set[str] = set()
         self._grants_before: dict[str, frozenset[str]] | None = None
+        self._grants_changed = False
+        self._documents_only: set[str] = set()
+        self._documents: dict[str, dict[str, Any]] = {}
 
     # -- before the change -----------------------------------------------------------
-    def watch(self, user_ids: Iterable[str]) -> None:
-        """These people's doors may change: remember their standing now."""
+    def watch(self, user_ids: Iterable[str], only_their_documents: bool = False) -> None:
+        """These people's doors may change: remember their standing now.
+
+        `only_their_documents`: the write changes nothing but these people's own SCIM
+        documents (a PUT or PATCH of a User), so their groups and suspensions stay as they
+        are and their new `active` is the document's. Their standing after the write is
+        then known without reading it again, and when no group opens any door, such a
+        write cannot change anyone's access, so nothing needs reading at all."""
         new = set(user_ids) - self._watched
+        if not new:
+            return
         if self._grants_before is None:
             self._grants_before = self.store.grants()
-        if new:
-            self._watched |= new
-            self._before.update(self.store.standings(new))
+        self._watched |= new
+        if only_their_documents:
+            self._documents_only |= new
+            if not self._grants_before:
+                return
+        self._before.update(self.store.standings(new))
+
+    def grants_changed(self) -> None:
+        """This write adds or removes a grant: read them again before deriving."""
+        self._grants_changed = True
 
     def watch_group(self, group_id: str, changes: Iterable[MemberChange] = (),
                     everyone: bool = False) -> None:
@@ -133,6 +151,8 @@ class Announcer:
         else:
             ref |= {"displayName": doc.get("displayName")}
         old, new = before or {}, after or {}
+        if kind == "user" and after is not None:
+            self._documents[id_] = after
         changed = sorted(k for k in {*old, *new} if old.get(k) != new.get(k))
         if before is None:
             self.emit(f"{kind}.created", {kind: ref, "attributes": changed})
@@ -157,12 +177,21 @@ class Announcer:
     def _derive(self) -> None:
         if not self._watched:
             return
-        after = self.store.standings(self._watched)
+        read_again = self._watched - self._documents_only
+        after = self.store.standings(read_again) if read_again else {}
+        for user_id in self._documents_only & self._before.keys():
+            doc = self._documents.get(user_id)
+            if doc is not None:  # the stored columns, as Directory derives them
+                after[user_id] = replace(self._before[user_id], user_name=doc["userName"],
+                                         external_id=doc.get("externalId"),
+                                         active=doc.get("active"))
         grants_before = self._grants_before or {}
-        grants_after = self.store.grants()
+        grants_after = self.store.grants() if self._grants_changed else grants_before
         joined: dict[tuple[str, str], bool] = {}
         access: list[tuple[str, str, bool]] = []  # (user, door, granted)
         for user_id in sorted(self._watched):
+            if user_id in self._documents_only and user_id not in self._before:
+                continue  # not read: no group opens a door, so nothing can follow
             was, now = self._before.get(user_id), after.get(user_id)
             for group in sorted((was.groups if was else frozenset())
                                 ^ (now.groups if now else frozenset())):

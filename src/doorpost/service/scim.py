@@ -282,7 +282,7 @@ class ScimService:
                 feed.watch_group(id_, delta)
                 changed = directory.apply_member_changes(id_, delta, at)
             else:
-                feed.watch([id_])
+                feed.watch([id_], only_their_documents=True)
             meta = _save(directory, rt, current, doc, changed, at)
             feed.resource(_kind(rt), id_, current.doc, doc)
             feed.commit()
@@ -313,7 +313,7 @@ class ScimService:
             if rt is GROUP_TYPE:
                 feed.watch_group(id_, result.member_changes)
             else:
-                feed.watch([id_])
+                feed.watch([id_], only_their_documents=True)
             changed = directory.apply_member_changes(id_, result.member_changes, at)
             meta = _save(directory, rt, current, doc, changed, at)
             feed.resource(_kind(rt), id_, current.doc, doc)

@@ -85,20 +85,23 @@ class ChangeStore:
         ids = sorted(set(user_ids))
         u, m, s = t.users.c, t.memberships.c, t.member_suspensions.c
         out: dict[str, Standing] = {}
-        for chunk in _chunks(ids, 500):
-            people = self.conn.execute(
-                select(u.id, u.user_name, u.external_id, u.active, s.user_id.label("susp"))
+        for chunk in _chunks(ids, 500):  # one statement: a row per membership
+            rows = self.conn.execute(
+                select(u.id, u.user_name, u.external_id, u.active, s.user_id.label("susp"),
+                       m.group_id)
                 .outerjoin_from(t.users, t.member_suspensions,
                                 and_(s.org_id == u.org_id, s.user_id == u.id))
+                .outerjoin(t.memberships, and_(m.org_id == u.org_id, m.user_id == u.id))
                 .where(u.org_id == self.org_id, u.id.in_(chunk))).all()
             groups: dict[str, set[str]] = {}
-            for user_id, group_id in self.conn.execute(
-                    select(m.user_id, m.group_id)
-                    .where(m.org_id == self.org_id, m.user_id.in_(chunk))):
-                groups.setdefault(user_id, set()).add(group_id)
-            for r in people:
-                out[r.id] = Standing(r.user_name, r.external_id, r.active, r.susp is not None,
-                                     frozenset(groups.get(r.id, ())))
+            for r in rows:
+                groups.setdefault(r.id, set())
+                if r.group_id is not None:
+                    groups[r.id].add(r.group_id)
+            for r in rows:
+                if r.id not in out:
+                    out[r.id] = Standing(r.user_name, r.external_id, r.active,
+                                         r.susp is not None, frozenset(groups[r.id]))
         return out
 
     def grants(self) -> dict[str, frozenset[str]]:
