@@ -135,7 +135,9 @@ def test_owner_flow_in_a_browser(browser, db: Database, server: LiveServer,  # t
         page.reload()
     row.first.get_by_role("link").first.click()  # the time links to the detail
     assert page.get_by_role("heading", name="What changed").is_visible()
-    assert page.locator("td.after", has_text="grace@acme.example").count() >= 1
+    changed = page.locator("ul.diff li", has_text="userName")
+    assert changed.count() == 1 and '"grace@acme.example"' in changed.inner_text()
+    assert "(added)" in changed.inner_text()  # a new user: every attribute was added
 
     page.get_by_role("link", name="SSO & SCIM").click()
     page.once("dialog", lambda dialog: dialog.dismiss())  # revoking asks first

@@ -39,6 +39,7 @@ from doorpost.service.errors import AdminError, NotPermittedError
 from doorpost.service.organizations import Organizations, scim_prerequisites_missing
 from doorpost.service.owners import SESSION_SECONDS, Owners, SignedIn
 from doorpost.console.access_pages import access_routes
+from doorpost.console.chart import chart as svg_chart
 from doorpost.console.doors_pages import door_routes
 from doorpost.service.access import Doors
 from doorpost.service.webhooks import Webhooks
@@ -179,7 +180,8 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
         org = await run_in_threadpool(orgs.get, who.org.slug)
         connection = await run_in_threadpool(sso.get, org.id)
         tokens = await run_in_threadpool(orgs.list_tokens, org.slug)
-        health = await run_in_threadpool(activity.health, org.id)
+        newest = max((t.created_us for t in tokens if t.active), default=None)
+        health = await run_in_threadpool(activity.health, org.id, newest)
         url = base_url(request)
         return render(request, "sso_scim.html", status, who=who, org=org, sso=connection,
                       sp=sp_values(url, org.slug), tokens=tokens, new_token=new_token,
@@ -285,7 +287,7 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
         total, rows = await run_in_threadpool(
             lambda: activity.search(who.org.id, limit=PAGE, offset=(page_no - 1) * PAGE,
                                     **filters))
-        chart = await run_in_threadpool(activity.chart, who.org.id)
+        chart = svg_chart(await run_in_threadpool(activity.chart, who.org.id))
         labels = await run_in_threadpool(activity.labels, who.org.id, rows)
         return render(request, "activity.html", who=who, rows=rows, total=total, chart=chart,
                       labels=labels,
@@ -311,10 +313,13 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
         return response
 
     async def activity_detail(request: Request, who: SignedIn) -> Response:
-        row = await run_in_threadpool(activity.one, who.org.id, request.path_params["id"])
-        if row is None:
+        found = await run_in_threadpool(activity.detail, who.org.id,
+                                        request.path_params["id"])
+        if found is None:
             return render(request, "not_found.html", 404, who=who)
-        return render(request, "activity_detail.html", who=who, row=row)
+        row, lines, members, names = found
+        return render(request, "activity_detail.html", who=who, row=row, lines=lines,
+                      members=members, names=names)
 
     # -- members and groups ------------------------------------------------------------
     async def members(request: Request, who: SignedIn) -> Response:
@@ -351,16 +356,17 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
 
     async def group(request: Request, who: SignedIn) -> Response:
         page_no = _page_number(request.query_params.get("page"))
+        search = request.query_params.get("q", "")[:200]
         found = await run_in_threadpool(directory.group, who.org.id, request.path_params["id"],
-                                        page_no)
+                                        page_no, search)
         if found is None:
             return render(request, "not_found.html", 404, who=who)
-        row, people = found
+        row, matched, people = found
         opens = await run_in_threadpool(doors.group_doors, who.org.id,
                                         request.path_params["id"]) if doors else []
         return render(request, "group.html", who=who, g=row, people=people, opens=opens,
-                      page=page_no,
-                      pages=max(1, -(-row.member_count // PAGE)))
+                      page=page_no, q=search, matched=matched,
+                      pages=max(1, -(-matched // PAGE)), qs=_query_without_page(request))
 
     async def home(_request: Request) -> Response:
         return RedirectResponse("/admin/sso-scim", status_code=303)

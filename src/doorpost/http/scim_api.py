@@ -7,6 +7,8 @@ segments. Unknown paths answer a SCIM 404 and wrong methods a SCIM 405.
 
 from __future__ import annotations
 
+from urllib.parse import unquote_plus
+
 import logging
 import time
 from typing import Any, AsyncIterator, Callable, Iterator
@@ -96,7 +98,7 @@ class ScimApi:
                 outcome is not None and outcome.recorded):
             rt: ResourceType | None = state["rt"]
             self.record(RequestRecord(
-                state["caller"], request.method, request.url.path, response.status_code,
+                state["caller"], request.method, request_line(request), response.status_code,
                 (time.perf_counter_ns() - started) // 1000,
                 state["dialect"].label if state["dialect"] else None,
                 rt.name if rt else None, outcome.resource_id if outcome else None,
@@ -152,7 +154,7 @@ class ScimApi:
             state["dialect"] = dialect
             if isinstance(seen, dict):
                 seen["dialect"] = dialect.name
-            audit = Audit(caller, method, request.url.path, started_ns, dialect,
+            audit = Audit(caller, method, request_line(request), started_ns, dialect,
                           rt.name if rt else None) if self.record is not None else None
             return action(caller, dialect, body, base, request, audit)
 
@@ -232,3 +234,9 @@ class ScimApi:
         raise NotFound(f"No {'resource type' if head == 'resourcetypes' else 'schema'} "
                        f"'{'/'.join(rest)}'.")
 
+
+def request_line(request: Request) -> str:
+    """The path with its query, as the activity log keeps it (a failed filter must be seen;
+    secrets in it are redacted when the record is made)."""
+    query = request.url.query
+    return (request.url.path + (f"?{unquote_plus(query)}" if query else ""))[:2048]

@@ -26,6 +26,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from doorpost.scim.dialects import Reading
+from doorpost.service.diffs import Line, Members, attribute_lines, member_changes
 from doorpost.service.directory_view import person_name
 from doorpost.service.auth import Caller
 from doorpost.service.tokens import redacted
@@ -192,6 +193,9 @@ class Health:
     last_error: ActivityRow | None
     requests_24h: int
     errors_24h: int
+    as_of_us: int = 0  # when these figures were read
+    latest: tuple[ActivityRow, ...] = ()  # the newest requests, newest first
+    waiting_since_us: int | None = None  # a token was made and nothing has used it yet
 
 
 @dataclass(frozen=True)
@@ -199,6 +203,7 @@ class ChartBar:
     hour_us: int
     requests: int
     errors: int
+    by_dialect: tuple[tuple[str, int], ...] = ()  # requests per dialect, by name
 
 
 class ActivityQueries:
@@ -236,24 +241,53 @@ class ActivityQueries:
         with self.db.read() as conn:
             return ActivityStore(conn).one(org_id, id_)
 
+    def detail(self, org_id: int, id_: str
+               ) -> tuple[ActivityRow, list[Line], Members, dict[str, str]] | None:
+        """A record with its per-attribute changes, its member changes, and names for
+        every id it mentions (people, groups, the token)."""
+        row = self.one(org_id, id_)
+        if row is None:
+            return None
+        members = member_changes(row.changes)
+        names = self.labels(org_id, [row])
+        people = sorted(set(members.added) | set(members.removed))
+        with self.db.read() as conn:
+            for stored in Directory(conn, org_id, self.db.backend).get_many(USER_TYPE, people):
+                names[stored.meta.id] = person_name(stored.doc)
+        return row, attribute_lines(row.changes), members, names
+
     def chart(self, org_id: int, hours: int = 24) -> list[ChartBar]:
         """Requests and errors per hour over the last `hours`, gaps filled with zeros."""
         hour = 3_600_000_000
         end = now_us() // hour * hour
         start = end - (hours - 1) * hour
         with self.db.read() as conn:
-            found = {h: (n, e) for h, n, e in ActivityStore(conn).hourly(org_id, start)}
-        return [ChartBar(h, *found.get(h, (0, 0))) for h in range(start, end + hour, hour)]
+            rows = ActivityStore(conn).hourly(org_id, start)
+        counts: dict[int, list[int]] = {}
+        dialects: dict[int, dict[str, int]] = {}
+        for h, dialect, n, e in rows:
+            total = counts.setdefault(h, [0, 0])
+            total[0] += n
+            total[1] += e
+            per = dialects.setdefault(h, {})
+            per[dialect or "unauthenticated"] = per.get(dialect or "unauthenticated", 0) + n
+        return [ChartBar(h, counts.get(h, [0, 0])[0], counts.get(h, [0, 0])[1],
+                         tuple(sorted(dialects.get(h, {}).items())))
+                for h in range(start, end + hour, hour)]
 
-    def health(self, org_id: int) -> Health:
+    def health(self, org_id: int, newest_token_us: int | None = None) -> Health:
+        """The SSO & SCIM page's panel. `newest_token_us`: when the newest active token was
+        made; until a request arrives after it, the panel says it is waiting."""
         bars = self.chart(org_id)
         with self.db.read() as conn:
             store = ActivityStore(conn)
-            _, latest = store.search(org_id, limit=1)
+            _, latest = store.search(org_id, limit=5)
             last_error = store.last_error(org_id)
-        return Health(latest[0].time_us if latest else None, last_error,
-                      sum(b.requests for b in bars), sum(b.errors for b in bars))
-
+        last = latest[0].time_us if latest else None
+        waiting = newest_token_us if newest_token_us is not None and (
+            last is None or last < newest_token_us) else None
+        return Health(last, last_error, sum(b.requests for b in bars),
+                      sum(b.errors for b in bars), now_us(), tuple(latest), waiting)
 
 def prune(db: Database, retention_days: int) -> int:
     """Delete activity older than the retention period (all organizations)."""

@@ -17,6 +17,7 @@ from doorpost.scim.listing import ListQuery
 from doorpost.scim.render import Projection
 from doorpost.scim.schema import ResourceType
 from doorpost.service.access import opens_doors
+from doorpost.service.profile import Field, manager_id, profile
 from doorpost.store import tables as t
 from doorpost.store.activity import ActivityRow, ActivityStore
 from doorpost.store.database import Database
@@ -29,6 +30,19 @@ PAGE = 50
 class Member:
     stored: Stored
     groups: list[tuple[str, str]]
+    manager_name: str | None = None
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The stored document for whoever asks, without the password's digest."""
+        return {k: v for k, v in self.stored.doc.items() if k != "password"}
+
+    @property
+    def fields(self) -> list[Field]:
+        """The document as labeled fields (`service/profile.py`)."""
+        manager = manager_id(self.stored.doc)
+        return profile(self.stored.doc, {manager: self.manager_name}
+                       if manager and self.manager_name else None)
 
     @property
     def id(self) -> str:
@@ -135,7 +149,9 @@ class DirectoryView:
                 return None
             groups = directory.user_groups([user_id])[user_id]
             _, history = ActivityStore(conn).search(org_id, resource_id=user_id, limit=100)
-        return Member(stored, groups), history
+            boss = manager_id(stored.doc)
+            found = directory.get(USER_TYPE, boss) if boss else None
+        return Member(stored, groups, person_name(found.doc) if found else None), history
 
     def groups(self, org_id: int, search: str = "", page: int = 1
                ) -> tuple[int, list[GroupRow]]:
@@ -148,20 +164,22 @@ class DirectoryView:
             counts = self._counts(conn, org_id, [s.meta.id for s in items])
         return total, [GroupRow(s, counts.get(s.meta.id, 0)) for s in items]
 
-    def group(self, org_id: int, group_id: str, page: int = 1
-              ) -> tuple[GroupRow, list[Member]] | None:
-        m = t.memberships.c
+    def group(self, org_id: int, group_id: str, page: int = 1, search: str = ""
+              ) -> tuple[GroupRow, int, list[Member]] | None:
+        """The group, how many of its members match `search`, and that page of them (by
+        name, email or userName, as on the Members page)."""
+        if "\x00" in search:
+            search = ""
+        in_group = Compare(USER_TYPE.resolve("groups.value"), "eq", group_id)  # type: ignore[arg-type]
+        node = _all_of(in_group, _contains(USER_TYPE, MEMBER_SEARCH, search))
         with self.db.read() as conn:
             directory = Directory(conn, org_id, self.db.backend)
             stored = directory.get(GROUP_TYPE, group_id)
             if stored is None:
                 return None
             count = self._counts(conn, org_id, [group_id]).get(group_id, 0)
-            ids = list(conn.execute(
-                select(m.user_id).where(m.org_id == org_id, m.group_id == group_id)
-                .order_by(m.user_id).limit(PAGE).offset((page - 1) * PAGE)).scalars())
-            members = directory.get_many(USER_TYPE, ids)
-        return GroupRow(stored, count), [Member(s, []) for s in members]
+            matched, members = directory.page(USER_TYPE, _query(node, page))
+        return GroupRow(stored, count), matched, [Member(s, []) for s in members]
 
     @staticmethod
     def _counts(conn: Any, org_id: int, group_ids: list[str]) -> dict[str, int]:

@@ -90,13 +90,16 @@ class ActivityStore:
                               ).first()
         return _row(r) if r else None
 
-    def hourly(self, org_id: int, since_us: int) -> list[tuple[int, int, int]]:
-        """(hour start in µs, requests, errors) for the chart, oldest first."""
+    def hourly(self, org_id: int, since_us: int) -> list[tuple[int, str | None, int, int]]:
+        """(hour start in µs, dialect, requests, errors) for the chart, oldest first."""
         c = t.scim_requests.c
         hour = (c.time_us / 3_600_000_000).cast(BigInteger)
-        q = (select(hour, func.count(), func.sum(case((c.status >= 400, 1), else_=0)))
-             .where(c.org_id == org_id, c.time_us >= since_us).group_by(hour).order_by(hour))
-        return [(int(h) * 3_600_000_000, int(n), int(e or 0)) for h, n, e in self.conn.execute(q)]
+        q = (select(hour, c.dialect, func.count(),
+                    func.sum(case((c.status >= 400, 1), else_=0)))
+             .where(c.org_id == org_id, c.time_us >= since_us)
+             .group_by(hour, c.dialect).order_by(hour))
+        return [(int(h) * 3_600_000_000, d, int(n), int(e or 0))
+                for h, d, n, e in self.conn.execute(q)]
 
     def last_error(self, org_id: int) -> ActivityRow | None:
         c = t.scim_requests.c

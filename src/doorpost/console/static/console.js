@@ -28,3 +28,22 @@ document.addEventListener("submit", (event) => {  // a destructive action asks f
     event.preventDefault();
   }
 });
+
+// Live panels: a section with data-live="SECONDS" is refreshed from the same page.
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("[data-live]").forEach((panel) => {
+    const every = Math.max(1, Number(panel.dataset.live) || 2) * 1000;
+    const refresh = () => {
+      if (document.hidden) return;
+      fetch(window.location.href, { credentials: "same-origin" })
+        .then((r) => (r.ok ? r.text() : null))
+        .then((html) => {
+          if (!html) return;
+          const fresh = new DOMParser().parseFromString(html, "text/html").getElementById(panel.id);
+          if (fresh && fresh.innerHTML !== panel.innerHTML) panel.innerHTML = fresh.innerHTML;
+        })
+        .catch(() => {});
+    };
+    setInterval(refresh, every);
+  });
+});
