@@ -176,11 +176,30 @@ def test_owner_create_prints_a_one_time_link(cli: CliRunner, server: LiveServer)
     token = out["set_password_url"].split("token=")[1]
     assert httpx.get(f"{server.url}/admin/set-password", params={"token": token}
                      ).status_code == 200
-    assert "already has an owner account" in run(cli, "owner", "create", slug,
-                                                 f"boss-{slug}@example.com", code=1)
+    assert "an owner of" in run(cli, "owner", "create", slug, f"boss-{slug}@example.com",
+                                code=1)
     assert "not an email address" in run(cli, "owner", "create", slug, "nope", code=1)
     text = run(cli, "owner", "create", slug, f"second-{slug}@example.com")
     assert "/admin/set-password?token=" in text
+    invited = json.loads(run(cli, "owner", "invite", slug, f"third-{slug}@example.com",
+                             "--json"))
+    assert invited["delivery"].startswith("written to the operator's log")
+    owners = json.loads(run(cli, "owner", "list", slug, "--json"))
+    assert sorted(o["email"] for o in owners) == sorted(
+        f"{who}-{slug}@example.com" for who in ("boss", "second", "third"))
+    assert {o["status"] for o in owners} == {"invited"}
+    fresh = json.loads(run(cli, "owner", "reset", slug, f"boss-{slug}@example.com", "--json"))
+    assert httpx.get(f"{server.url}/admin/set-password", params={"token": token}
+                     ).status_code == 400  # the older link stopped working
+    new_token = fresh["set_password_url"].split("token=")[1]
+    assert httpx.get(f"{server.url}/admin/set-password", params={"token": new_token}
+                     ).status_code == 200
+    assert "set-password?token=" in run(cli, "owner", "link", slug, f"boss-{slug}@example.com")
+    run(cli, "owner", "remove", slug, f"third-{slug}@example.com", "--json")
+    run(cli, "owner", "remove", slug, f"second-{slug}@example.com")
+    assert "at least one owner" in run(cli, "owner", "remove", slug,
+                                       f"boss-{slug}@example.com", code=1)
+    assert "not an owner" in run(cli, "owner", "remove", slug, "x@example.com", code=1)
 
 
 def test_every_printing_command_takes_json() -> None:

@@ -33,6 +33,7 @@ from doorpost.service.owners import Owners
 from doorpost.service.sso import Sso
 from doorpost.service.auth import Caller
 from doorpost.service.delivery import Deliverer, WorkerThread
+from doorpost.service.mail import sender_from
 from doorpost.service.webhooks import Webhooks
 from doorpost.service.scim import ScimService
 from doorpost.store.database import Database
@@ -78,7 +79,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     access_api = AccessApi(db)
     console = build_console(Organizations(db), owners, Sso(db), ActivityQueries(db),
                             DirectoryView(db), settings.public_url, sign_in, Doors(db),
-                            access_api, Webhooks(db, settings.webhook_allow_insecure))
+                            access_api, Webhooks(db, settings.webhook_allow_insecure),
+                            sender_from(settings.smtp_url, settings.mail_from))
     pages = [*build_sso_pages(sign_in, members, console_templates(), settings.public_url),
              *build_access_api(access_api)]
 

@@ -21,6 +21,8 @@
 | DOORPOST_WEBHOOK_RETRY_SCHEDULE | 5,300,1800,7200,18000,36000,36000 | seconds before each retry of a failed delivery (27.6 h in all); then the event is dead-lettered |
 | DOORPOST_WEBHOOK_LEASE_SECONDS | 30 | how long a worker holds an endpoint (keep it above the 10 s request timeout); after a crash, another worker resumes it this much later |
 | DOORPOST_EVENT_RETENTION_DAYS | 30 | how long change events every webhook has settled stay for the pull feed and replays |
+| DOORPOST_SMTP_URL | (none) | `smtp://user:pass@host:587` (STARTTLS) or `smtps://…:465`: owner invitations and resets go by email; unset, links are written to the log |
+| DOORPOST_MAIL_FROM | doorpost@localhost | the sender address of those emails |
 | DOORPOST_WORKER | embedded | `embedded`: `serve` delivers webhooks in each worker process; `off`: only `doorpost worker` does |
 """
 
@@ -40,7 +42,8 @@ ENVIRONMENT_VARIABLES = (
     "DOORPOST_ACTIVITY_FLUSH_SECONDS", "DOORPOST_ACTIVITY_QUEUE_MAX", "DOORPOST_RATE_LIMIT_ORG",
     "DOORPOST_RATE_LIMIT_BAD_TOKEN", "DOORPOST_RATE_LIMIT_STORAGE",
     "DOORPOST_WEBHOOK_ALLOW_INSECURE", "DOORPOST_WEBHOOK_RETRY_SCHEDULE", "DOORPOST_WORKER",
-    "DOORPOST_WEBHOOK_LEASE_SECONDS", "DOORPOST_EVENT_RETENTION_DAYS",
+    "DOORPOST_WEBHOOK_LEASE_SECONDS", "DOORPOST_EVENT_RETENTION_DAYS", "DOORPOST_SMTP_URL",
+    "DOORPOST_MAIL_FROM",
 )
 DEFAULT_RETRY_SCHEDULE = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
 
@@ -104,6 +107,14 @@ def _schedule(env: Mapping[str, str], name: str) -> tuple[float, ...]:
     return steps
 
 
+def _smtp(raw: str | None) -> str | None:
+    url = (raw or "").strip()
+    if url and not (url.startswith(("smtp://", "smtps://")) and len(url) > 8):
+        raise ConfigError("DOORPOST_SMTP_URL must look like smtp://user:pass@host:587 or "
+                          "smtps://user:pass@host:465.")
+    return url or None
+
+
 def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
     raw = (env.get(name) or choices[0]).strip().lower()
     if raw not in choices:
@@ -130,6 +141,8 @@ class Settings:
     worker: str = "embedded"
     webhook_lease_seconds: int = 30
     event_retention_days: int = 30
+    smtp_url: str | None = None
+    mail_from: str = "doorpost@localhost"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -160,4 +173,6 @@ class Settings:
                    _schedule(env, "DOORPOST_WEBHOOK_RETRY_SCHEDULE"),
                    _choice(env, "DOORPOST_WORKER", ("embedded", "off")),
                    _int(env, "DOORPOST_WEBHOOK_LEASE_SECONDS", 30, minimum=2),
-                   _int(env, "DOORPOST_EVENT_RETENTION_DAYS", 30))
+                   _int(env, "DOORPOST_EVENT_RETENTION_DAYS", 30),
+                   _smtp(env.get("DOORPOST_SMTP_URL")),
+                   (env.get("DOORPOST_MAIL_FROM") or "doorpost@localhost").strip())

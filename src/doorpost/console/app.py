@@ -37,9 +37,12 @@ from doorpost.service.activity import ActivityQueries
 from doorpost.service.directory_view import PAGE, DirectoryView
 from doorpost.service.errors import AdminError, NotPermittedError
 from doorpost.service.organizations import Organizations, scim_prerequisites_missing
+from doorpost.service.owners import set_password_link
 from doorpost.service.owners import SESSION_SECONDS, Owners, SignedIn
 from doorpost.console.access_pages import access_routes
 from doorpost.console.chart import chart as svg_chart
+from doorpost.console.owners_pages import owner_routes
+from doorpost.service.mail import LogSender, Sender
 from doorpost.console.doors_pages import door_routes
 from doorpost.service.access import Doors
 from doorpost.service.webhooks import Webhooks
@@ -77,9 +80,10 @@ def console_templates() -> Jinja2Templates:
 def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: ActivityQueries,
                   directory: DirectoryView, public_url: str | None,
                   sign_in: SsoSignIn | None = None, doors: Doors | None = None,
-                  keys: AccessApi | None = None, webhooks: Webhooks | None = None
-                  ) -> Starlette:
+                  keys: AccessApi | None = None, webhooks: Webhooks | None = None,
+                  sender: Sender | None = None) -> Starlette:
     templates = console_templates()
+    mail = sender or LogSender()
 
     def base_url(request: Request) -> str:
         return public_url or f"{request.url.scheme}://{request.url.netloc}"
@@ -128,10 +132,35 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
         target = str(form.get("next") or "/admin/sso-scim")
         if not target.startswith("/admin") or target.startswith("//"):
             target = "/admin/sso-scim"
+        if len(await run_in_threadpool(owners.organizations_of, owner)) > 1:
+            target = "/admin/choose"  # several organizations: the owner picks one
         response = RedirectResponse(target, status_code=303)
         set_session_cookie(response, request, cookie, SESSION_SECONDS)
         response.delete_cookie(LOGIN_CSRF, path="/admin")
         return response
+
+    async def forgot(request: Request) -> Response:
+        """"Forgot password": the same answer whether or not the address has an account."""
+        if request.method == "GET":
+            token = secrets.token_urlsafe(24)
+            response = render(request, "forgot.html", csrf=token, sent=False, email="")
+            response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="strict",
+                                path="/admin", secure=request.url.scheme == "https")
+            return response
+        form = await request.form()
+        email = str(form.get("email", "")).strip()[:320]
+        if not secrets.compare_digest(str(form.get("csrf", "")),
+                                      request.cookies.get(LOGIN_CSRF, "-")):
+            return render(request, "forgot.html", 400, csrf="", sent=False, email=email,
+                          error="Your form expired; reload the page.")
+        found = await run_in_threadpool(owners.forgot, email)
+        if found is not None:
+            owner, token = found
+            await run_in_threadpool(
+                mail.send, owner.email, "Reset your Doorpost password",
+                "Someone asked to reset your Doorpost password. If it was you, set a new "
+                "one within the hour:", set_password_link(base_url(request), token))
+        return render(request, "forgot.html", csrf="", sent=True, email=email)
 
     async def login_sso(request: Request) -> Response:
         """"Sign in with SSO": on to the organization's SP-initiated sign-in."""
@@ -376,6 +405,8 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
         Route("/login", login, methods=["GET", "POST"]),
         Route("/login/sso", login_sso),
         Route("/set-password", set_password, methods=["GET", "POST"]),
+        Route("/forgot", forgot, methods=["GET", "POST"]),
+        *owner_routes(owners, mail, render, page, base_url),
         Route("/logout", page(logout), methods=["POST"]),
         Route("/sso-scim", page(sso_scim)),
         Route("/sso", page(save_sso), methods=["POST"]),

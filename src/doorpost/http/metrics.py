@@ -47,7 +47,8 @@ SCIM_HEADS = {"users": "Users", "groups": "Groups", ".search": ".search",
               "resourcetypes": "ResourceTypes", "schemas": "Schemas"}
 CONSOLE_SECTIONS = {"", "login", "logout", "set-password", "sso-scim", "sso", "scim", "tokens",
                     "activity", "activity.csv", "members", "groups", "static", "doors",
-                    "api-keys", "places", "access", "access.csv", "webhooks"}
+                    "api-keys", "places", "access", "access.csv", "webhooks", "owners",
+                    "choose", "switch", "forgot"}
 SERVICE_ROUTES = {"/", "/healthz", "/readyz", "/livez", "/metrics", "/openapi.json",
                   "/api/v1/doors", "/api/v1/access/decisions", "/api/v1/access/events",
                   "/api/v1/events",

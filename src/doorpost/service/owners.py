@@ -12,6 +12,7 @@ import re
 import secrets
 import threading
 import uuid
+from urllib.parse import quote
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -19,6 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from doorpost.service import session_cookies, tokens
 from doorpost.service.errors import AdminError, NotFoundError
+from doorpost.service.organizations import organization
 from doorpost.scim.text import fold
 from doorpost.store.database import Database
 from doorpost.store.directory import now_us
@@ -26,6 +28,8 @@ from doorpost.store.orgs import Organization, OrgStore
 from doorpost.store.owners import Owner, OwnerStore, Session
 
 SETUP_LINK_SECONDS = 72 * 3600
+RESET_LINK_SECONDS = 3600  # "forgot password" links are shorter-lived than invitations
+RESETS_PER_HOUR = 3
 SESSION_SECONDS = 12 * 3600
 THROTTLE_WINDOW_SECONDS = 15 * 60
 THROTTLE_MAX_FAILURES = 5
@@ -58,6 +62,11 @@ def _dummy_hash() -> str:
     return _hash(secrets.token_urlsafe(16))
 
 
+def set_password_link(base_url: str, token: str) -> str:
+    """Where a one-time token is used (invitations, resets): the console's page."""
+    return f"{base_url.rstrip('/')}/admin/set-password?token={quote(token)}"
+
+
 _digest = tokens.digest  # one digest rule for every secret (tokens, keys, links, cookies)
 
 
@@ -70,6 +79,10 @@ class SignedIn:
     csrf: str
 
 
+class LinkExpired(AdminError):
+    """A set-password link that is too old or was used: ask for a new one."""
+
+
 class LoginRefused(AdminError):
     """Wrong address or password (deliberately not saying which), or throttled."""
 
@@ -79,22 +92,95 @@ class Owners:
         self.db = db
 
     def create(self, slug: str, email: str) -> tuple[Owner, str]:
-        """Create an owner and return a one-time set-password token (valid 72 hours)."""
+        """Make `email` an owner of `slug` and return a one-time set-password token (valid
+        72 hours): an invitation. Someone who owns another organization already keeps their
+        password, and chooses the organization after signing in."""
         email = email.strip()
         if not EMAIL.match(email) or len(email) > 320:
             raise AdminError(f"'{email}' is not an email address.")
         token = secrets.token_urlsafe(32)
         with self.db.write() as conn:
-            org = OrgStore(conn).by_slug(slug)
-            if org is None:
-                raise NotFoundError(f"No organization with slug '{slug}'.")
+            org = organization(conn, slug)
             store = OwnerStore(conn)
-            if store.by_email(email) is not None:
-                raise AdminError(f"'{email}' already has an owner account.")
+            if store.in_org(org.id, email) is not None:
+                raise AdminError(f"'{email}' is an owner of '{slug}' already.")
             at = now_us()
             owner = store.create(org.id, str(uuid.uuid4()), email, _digest(token),
                                  at + SETUP_LINK_SECONDS * 1_000_000, at)
+            known = [o.password_hash for o in store.by_email(email) if o.password_hash]
+            if known:
+                store.set_password(owner, known[0])  # one person, one password
+                store.set_setup(owner, _digest(token), at + SETUP_LINK_SECONDS * 1_000_000)
         return owner, token
+
+    def link(self, slug: str, email: str) -> tuple[Owner, str]:
+        """A new one-time link for an owner (a reset, or a lost invitation); the older
+        link of that account stops working."""
+        token = secrets.token_urlsafe(32)
+        with self.db.write() as conn:
+            org = organization(conn, slug)
+            store = OwnerStore(conn)
+            owner = store.in_org(org.id, email.strip())
+            if owner is None:
+                raise NotFoundError(f"'{email}' is not an owner of '{slug}'.")
+            store.set_setup(owner, _digest(token),
+                            now_us() + SETUP_LINK_SECONDS * 1_000_000)
+        return owner, token
+
+    def forgot(self, email: str) -> tuple[Owner, str] | None:
+        """"Forgot password": a link for the address's oldest account, or None (unknown
+        address, or asked too often: at most RESETS_PER_HOUR). The page says the same
+        either way."""
+        email_ci = fold(email.strip())
+        if not EMAIL.match(email_ci) or len(email_ci) > 320:
+            return None
+        key = f"reset:{email_ci}"
+        with self.db.write() as conn:
+            store = OwnerStore(conn)
+            store.lock_address(key)
+            at = now_us()
+            if store.failures_since(key, at - 3600 * 1_000_000) >= RESETS_PER_HOUR:
+                return None
+            store.add_failure(key, at)
+            accounts = store.by_email(email_ci)
+            if not accounts:
+                return None
+            token = secrets.token_urlsafe(32)
+            store.set_setup(accounts[0], _digest(token), at + RESET_LINK_SECONDS * 1_000_000)
+        return accounts[0], token
+
+    def owners(self, slug: str) -> list[tuple[Owner, int, bool]]:
+        with self.db.read() as conn:
+            return OwnerStore(conn).of_org(organization(conn, slug).id)
+
+    def remove(self, slug: str, owner_id: str, by: Owner | None = None) -> None:
+        """Remove an owner (their sessions end at once); never the last one, and never
+        oneself from the console (another owner, or the operator, can)."""
+        if by is not None and by.id == owner_id:
+            raise AdminError("You cannot remove yourself; another owner can.")
+        with self.db.write() as conn:
+            org = organization(conn, slug)
+            store = OwnerStore(conn)
+            if len(store.of_org(org.id)) <= 1:
+                raise AdminError("An organization keeps at least one owner.")
+            if not store.remove(org.id, owner_id):
+                raise NotFoundError(f"No owner '{owner_id}' in '{slug}'.")
+
+    def organizations_of(self, owner: Owner) -> list[Organization]:
+        """Every organization this person owns (they choose one after signing in)."""
+        with self.db.read() as conn:
+            orgs = OrgStore(conn)
+            found = [orgs.by_id(o.org_id) for o in OwnerStore(conn).by_email(owner.email)]
+        return [o for o in found if o is not None]
+
+    def switch(self, who: SignedIn, slug: str) -> Owner:
+        """The same person's account in another organization they own."""
+        with self.db.read() as conn:
+            org = organization(conn, slug)
+            owner = OwnerStore(conn).in_org(org.id, who.owner.email)
+        if owner is None:
+            raise NotFoundError(f"You are not an owner of '{slug}'.")
+        return owner
 
     def set_password(self, token: str, password: str) -> Owner:
         if len(password) < MIN_PASSWORD:
@@ -103,9 +189,8 @@ class Owners:
             store = OwnerStore(conn)
             owner = store.by_setup_digest(_digest(token), now_us())
             if owner is None:
-                raise AdminError("This link has expired or was already used; ask an "
-                                 "operator for a new one.")
-            store.set_password(owner, _hash(password))
+                raise LinkExpired("This link has expired or was already used.")
+            store.set_password_everywhere(owner.email, _hash(password))
         return owner
 
     def setup_link_valid(self, token: str) -> bool:
@@ -116,7 +201,7 @@ class Owners:
         """Check a password; at most THROTTLE_MAX_FAILURES attempts per address per window
         are ever evaluated, however many arrive at once: each attempt is counted as a
         failure, atomically with the check of the count, before the password is verified,
-        and a success clears the count."""
+        and a success clears the count. Returns the address's oldest account."""
         email_ci = fold(email.strip())
         with self.db.write() as conn:
             store = OwnerStore(conn)
@@ -127,7 +212,8 @@ class Owners:
                 raise LoginRefused("Too many failed sign-ins for this address; try again in "
                                    f"{THROTTLE_WINDOW_SECONDS // 60} minutes.")
             store.add_failure(email_ci, at)  # taken back below if the password is right
-            owner = store.by_email(email_ci)
+            accounts = [o for o in store.by_email(email_ci) if o.password_hash]
+        owner = accounts[0] if accounts else None
         ok = _verify(owner.password_hash if owner and owner.password_hash else _dummy_hash(),
                      password)
         if not ok or owner is None or owner.password_hash is None:

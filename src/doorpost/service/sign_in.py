@@ -191,7 +191,7 @@ class SsoSignIn:
 
 def _owner_of(store: OwnerStore, org_id: int, candidates: list[str]) -> Owner | None:
     for candidate in candidates:
-        owner = store.by_email(candidate)
-        if owner is not None and owner.org_id == org_id:
+        owner = store.in_org(org_id, candidate)
+        if owner is not None:
             return owner
     return None

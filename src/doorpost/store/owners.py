@@ -56,10 +56,38 @@ class OwnerStore:
             setup_digest=setup_digest, setup_expires_us=expires_us))
         return Owner(org_id, id_, email, None)
 
-    def by_email(self, email: str) -> Owner | None:
-        r = self.conn.execute(select(t.owners).where(t.owners.c.email_ci == fold(email))
-                              ).first()
+    def by_email(self, email: str) -> list[Owner]:
+        """Every owner account of this address, one per organization, oldest first."""
+        o = t.owners.c
+        return [_owner(r) for r in self.conn.execute(
+            select(t.owners).where(o.email_ci == fold(email)).order_by(o.created_us, o.org_id))]
+
+    def in_org(self, org_id: int, email: str) -> Owner | None:
+        o = t.owners.c
+        r = self.conn.execute(select(t.owners).where(
+            o.email_ci == fold(email), o.org_id == org_id)).first()
         return _owner(r) if r else None
+
+    def of_org(self, org_id: int) -> list[tuple[Owner, int, bool]]:
+        """(owner, created, has a password) of an organization, by address."""
+        o = t.owners.c
+        return [(_owner(r), r.created_us, r.password_hash is not None)
+                for r in self.conn.execute(select(t.owners).where(o.org_id == org_id)
+                                           .order_by(o.email_ci))]
+
+    def remove(self, org_id: int, owner_id: str) -> bool:
+        o, s = t.owners.c, t.owner_sessions.c
+        self.conn.execute(delete(t.owner_sessions).where(s.org_id == org_id,
+                                                         s.owner_id == owner_id))
+        return bool(self.conn.execute(delete(t.owners).where(
+            o.org_id == org_id, o.id == owner_id)).rowcount)
+
+    def set_password_everywhere(self, email: str, password_hash: str) -> None:
+        """One person, one password: every account of the address takes it, and every
+        outstanding link of theirs is used up."""
+        o = t.owners.c
+        self.conn.execute(update(t.owners).where(o.email_ci == fold(email)).values(
+            password_hash=password_hash, setup_digest=None, setup_expires_us=None))
 
     def by_id(self, org_id: int, id_: str) -> Owner | None:
         o = t.owners.c

@@ -189,12 +189,14 @@ owners = Table(
     Column("org_id", Integer, nullable=False, primary_key=True),
     Column("id", String(36), nullable=False, primary_key=True),
     Column("email", String(320), nullable=False),
-    Column("email_ci", String(320), nullable=False, unique=True),  # one account per address
+    Column("email_ci", String(320), nullable=False),  # a person may own several orgs
     Column("password_hash", Text, nullable=True),  # argon2; null until the link is used
     Column("setup_digest", String(64), nullable=True),  # SHA-256 of the one-time link token
     Column("setup_expires_us", BigInteger, nullable=True),
     Column("created_us", BigInteger, nullable=False),
     ForeignKeyConstraint(["org_id"], ["organizations.id"], ondelete="CASCADE"),
+    UniqueConstraint("email_ci", "org_id"),  # one account per address per organization;
+    # it also serves the sign-in lookup by address across organizations
 )
 
 owner_sessions = Table(
