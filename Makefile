@@ -9,10 +9,12 @@ export DOORPOST_DATA_DIR ?= $(CURDIR)/data
 
 .PHONY: serve test install bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml tests/console/axe/package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	@# axe-core for the console's accessibility test (skipped, with the reason, without npm)
+	-command -v npm >/dev/null && npm ci --prefix tests/console/axe --no-audit --no-fund --silent
 	touch $(STAMP)
 
 install: $(STAMP)

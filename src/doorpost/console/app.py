@@ -41,6 +41,7 @@ from doorpost.service.owners import set_password_link
 from doorpost.service.owners import SESSION_SECONDS, Owners, SignedIn
 from doorpost.console.access_pages import access_routes
 from doorpost.console.chart import chart as svg_chart
+from doorpost.service.diffs import attribute_lines, member_changes
 from doorpost.console.owners_pages import owner_routes
 from doorpost.service.mail import LogSender, Sender
 from doorpost.console.doors_pages import door_routes
@@ -60,6 +61,22 @@ def _when(us: int | None) -> str:
     return datetime.fromtimestamp(us / 1e6, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def _readable_path(row: Any, labels: dict[str, str]) -> str:
+    """A request line with the resource's id shown as its name (`/Users/‹Ann Lee›`); the
+    detail page keeps the exact line."""
+    label = labels.get(row.resource_id or "")
+    return row.path.replace(row.resource_id, f"‹{label.split(' (')[0]}›") if label else \
+        str(row.path)
+
+
+def _changed(changes: dict[str, Any] | None) -> str:
+    """The attributes a write changed, by name (`name.givenName, department`), and its
+    member changes (`members +3 −1`)."""
+    names = [line.path for line in attribute_lines(changes)]
+    members = member_changes(changes).summary
+    return ", ".join(names + ([f"members {members}"] if members else [])) or "nothing"
+
+
 def _parse_day(text: str | None, end: bool = False) -> int | None:
     if not text:
         return None
@@ -74,6 +91,8 @@ def console_templates() -> Jinja2Templates:
     """The console's templates (also used by the SSO pages and `/me`)."""
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["when"] = _when
+    templates.env.filters["changed"] = _changed
+    templates.env.filters["readable_path"] = _readable_path
     return templates
 
 
@@ -211,11 +230,13 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
         tokens = await run_in_threadpool(orgs.list_tokens, org.slug)
         newest = max((t.created_us for t in tokens if t.active), default=None)
         health = await run_in_threadpool(activity.health, org.id, newest)
+        labels = await run_in_threadpool(activity.labels, org.id, list(health.latest))
         url = base_url(request)
         return render(request, "sso_scim.html", status, who=who, org=org, sso=connection,
                       sp=sp_values(url, org.slug), tokens=tokens, new_token=new_token,
                       token_state=_token_state(tokens),
-                      tenant_url=f"{url}/scim/v2", health=health, error=error, notice=notice,
+                      tenant_url=f"{url}/scim/v2", health=health, labels=labels,
+                      error=error, notice=notice,
                       scim_missing=scim_prerequisites_missing(org),
                       active_tokens=sum(1 for t in tokens if t.active),
                       metadata_xml=metadata_xml)

@@ -28,7 +28,7 @@ class Rect:
 class Chart:
     rects: list[Rect]
     yticks: list[tuple[float, int]]  # (y, value)
-    xlabels: list[tuple[float, str]]
+    xlabels: list[tuple[float, str, str]]  # (x, label, text-anchor)
     legend: list[tuple[str, str]]  # (colour or css class, label)
     empty: bool
     width: int = WIDTH
@@ -83,7 +83,10 @@ def chart(bars: Sequence[ChartBar]) -> Chart:
     for i, b in enumerate(bars):
         if i % 6 == 0 or i == len(bars) - 1:
             when = dt.datetime.fromtimestamp(b.hour_us / 1e6, dt.timezone.utc)
-            xlabels.append((round(LEFT + i * slot + slot / 2, 1), when.strftime("%H:00")))
+            anchor = "end" if i == len(bars) - 1 else "start" if i == 0 else "middle"
+            x = LEFT + (i + 1) * slot if anchor == "end" else LEFT + i * slot if \
+                anchor == "start" else LEFT + i * slot + slot / 2
+            xlabels.append((round(x, 1), when.strftime("%H:00"), anchor))
     legend = [(colour[d], d) for d in dialects] if stacked else [("req", "requests")]
     legend.append(("err", "errors (4xx/5xx)"))
     return Chart(rects, yticks, xlabels, legend, empty=not any(b.requests for b in bars))

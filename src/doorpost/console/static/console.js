@@ -47,3 +47,18 @@ document.addEventListener("DOMContentLoaded", () => {
     setInterval(refresh, every);
   });
 });
+
+// A table wider than a phone scrolls sideways: make it reachable by keyboard too.
+const scrollables = () => document.querySelectorAll("table").forEach((table) => {
+  if (table.scrollWidth > table.clientWidth + 1) {
+    table.tabIndex = 0;
+    if (!table.getAttribute("aria-label")) {
+      const heading = table.closest("section")?.querySelector("h2, h1");
+      table.setAttribute("aria-label", (heading ? heading.textContent.trim() + ": " : "") + "scrolls sideways");
+    }
+  } else if (table.tabIndex === 0) {
+    table.removeAttribute("tabindex");
+  }
+});
+document.addEventListener("DOMContentLoaded", scrollables);
+window.addEventListener("resize", scrollables);
