@@ -230,7 +230,8 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
         tokens = await run_in_threadpool(orgs.list_tokens, org.slug)
         newest = max((t.created_us for t in tokens if t.active), default=None)
         health = await run_in_threadpool(activity.health, org.id, newest)
-        labels = await run_in_threadpool(activity.labels, org.id, list(health.latest))
+        labels = await run_in_threadpool(activity.labels, org.id, [
+            *health.latest, *([health.last_error] if health.last_error else [])])
         url = base_url(request)
         return render(request, "sso_scim.html", status, who=who, org=org, sso=connection,
                       sp=sp_values(url, org.slug), tokens=tokens, new_token=new_token,

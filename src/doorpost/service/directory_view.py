@@ -31,6 +31,7 @@ class Member:
     stored: Stored
     groups: list[tuple[str, str]]
     manager_name: str | None = None
+    deactivated_us: int | None = None  # when the identity provider set active to false
 
     @property
     def raw(self) -> dict[str, Any]:
@@ -151,7 +152,10 @@ class DirectoryView:
             _, history = ActivityStore(conn).search(org_id, resource_id=user_id, limit=100)
             boss = manager_id(stored.doc)
             found = directory.get(USER_TYPE, boss) if boss else None
-        return Member(stored, groups, person_name(found.doc) if found else None), history
+        when = next((r.time_us for r in history if r.changes and r.status < 400
+                     and (r.changes.get("after") or {}).get("active") is False), None)
+        return Member(stored, groups, person_name(found.doc) if found else None,
+                      when if stored.doc.get("active") is False else None), history
 
     def groups(self, org_id: int, search: str = "", page: int = 1
                ) -> tuple[int, list[GroupRow]]:
