@@ -2,33 +2,54 @@
 
 from __future__ import annotations
 
-import ast
-from concurrent.futures import ThreadPoolExecutor
+import functools
+import json
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 from doorpost.store.tables import metadata
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "doorpost"
 
 
-def _parse(path: Path) -> ast.Module:
-    """`ast.parse` on a fresh thread: CPython 3.11's AST converter keeps a recursion-depth
-    count per thread that an earlier RecursionError in the same thread (the suite's deeply
-    nested fuzz inputs) can leave off, and then fails with "AST constructor recursion depth
-    mismatch" (seen once in a full run). A new thread starts with a clean count."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(ast.parse, path.read_text()).result()
-
-
-def _imports(path: Path) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(_parse(path)):
+_SCAN = """
+import ast, json, sys
+out = {}
+for path in sys.argv[1:]:
+    names, relative, prints = set(), False, False
+    for node in ast.walk(ast.parse(open(path, encoding="utf-8").read())):
         if isinstance(node, ast.Import):
             names |= {a.name for a in node.names}
         elif isinstance(node, ast.ImportFrom):
-            assert node.level == 0, f"{path}: relative import"
+            relative = relative or node.level != 0
             names.add(node.module or "")
-    return names
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == "print":
+            prints = True
+    out[path] = {"imports": sorted(names), "relative": relative, "print": prints}
+print(json.dumps(out))
+"""
+
+
+@functools.lru_cache(maxsize=1)
+def _scanned() -> dict[str, dict[str, Any]]:
+    """Every module's imports (and print calls), parsed in an interpreter of its own.
+    CPython 3.11 keeps the AST converter's recursion count in one interpreter-wide
+    variable, so an `ast.parse` racing another thread's (the suite's servers and workers run
+    beside the tests) can fail with "AST constructor recursion depth mismatch", on any
+    thread; a separate process has no other thread."""
+    files = [str(p) for p in sorted(SRC.rglob("*.py"))]
+    done = subprocess.run([sys.executable, "-c", _SCAN, *files], capture_output=True,
+                          text=True, check=True)
+    found: dict[str, dict[str, Any]] = json.loads(done.stdout)
+    return found
+
+
+def _imports(path: Path) -> set[str]:
+    scanned = _scanned()[str(path)]
+    assert not scanned["relative"], f"{path}: relative import"
+    return set(scanned["imports"])
 
 
 def test_protocol_core_imports_only_stdlib_and_itself() -> None:
@@ -68,9 +89,7 @@ def test_every_table_leads_with_org_id() -> None:
 
 def test_no_print_in_src() -> None:
     for path in SRC.rglob("*.py"):
-        for node in ast.walk(_parse(path)):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "print":
-                raise AssertionError(f"print() in {path.relative_to(SRC)}")
+        assert not _scanned()[str(path)]["print"], f"print() in {path.relative_to(SRC)}"
 
 
 def test_modules_stay_small() -> None:

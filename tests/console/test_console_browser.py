@@ -115,9 +115,13 @@ def test_owner_flow_in_a_browser(browser, db: Database, server: LiveServer,  # t
         DOCS.mkdir(exist_ok=True)
         shutil.copy(shot, DOCS / "console-sso-scim.png")
 
+    assert page.get_by_text("Waiting for your identity provider").is_visible()
     scim = httpx.Client(base_url=tenant_url, headers={"Authorization": f"Bearer {token}"})
     created = scim.post("/Users", json=user_body("grace@acme.example", title="Door tester"))
     assert created.status_code == 201
+    # no reload: the health panel refreshes itself and turns green with what was sent
+    page.get_by_text("Your identity provider is connected").wait_for(timeout=10_000)
+    assert page.locator("#health", has_text="POST /scim/v2/Users").count() == 1
     assert scim.get("/Users").json()["totalResults"] == 1
 
     page.reload()  # the browser re-sends the "Generate Token" form: nothing new is minted

@@ -29,13 +29,14 @@ document.addEventListener("submit", (event) => {  // a destructive action asks f
   }
 });
 
-// Live panels: a section with data-live="SECONDS" is refreshed from the same page.
+// Live panels: an element with data-live="SECONDS" is refreshed from its page
+// (data-live-src, else this URL), by id.
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("[data-live]").forEach((panel) => {
     const every = Math.max(1, Number(panel.dataset.live) || 2) * 1000;
     const refresh = () => {
       if (document.hidden) return;
-      fetch(window.location.href, { credentials: "same-origin" })
+      fetch(panel.dataset.liveSrc || window.location.href, { credentials: "same-origin" })
         .then((r) => (r.ok ? r.text() : null))
         .then((html) => {
           if (!html) return;
