@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from sqlalchemy import BigInteger, Connection, case, delete, func, insert, select
+from sqlalchemy import Connection, case, delete, func, insert, select
 
 from doorpost.store import tables as t
 from doorpost.store.storable import storable
@@ -93,7 +93,8 @@ class ActivityStore:
     def hourly(self, org_id: int, since_us: int) -> list[tuple[int, str | None, int, int]]:
         """(hour start in µs, dialect, requests, errors) for the chart, oldest first."""
         c = t.scim_requests.c
-        hour = (c.time_us / 3_600_000_000).cast(BigInteger)
+        hour = c.time_us // 3_600_000_000  # floor division on both databases (PostgreSQL
+        # rounded a cast of true division, moving the second half of each hour to the next)
         q = (select(hour, c.dialect, func.count(),
                     func.sum(case((c.status >= 400, 1), else_=0)))
              .where(c.org_id == org_id, c.time_us >= since_us)
