@@ -104,6 +104,10 @@ class Deliverer:
     def _serve(self, hook: Webhook) -> int:
         tried = 0
         held_until = self.clock() + self.lease_us
+        # The lease was taken at the claim, maybe a while ago (endpoints claimed with this
+        # one were served first): renew it now, and serve nothing if it is no longer ours.
+        if not self._write(lambda s: s.renew(hook, self.owner, held_until)):
+            return 0
 
         def still_ours() -> bool:
             """Renew the lease when half of it is gone; False once another worker has it."""
