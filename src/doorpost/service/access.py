@@ -15,7 +15,7 @@ import uuid
 from sqlalchemy import Connection
 
 from doorpost.scim.definitions import GROUP_TYPE, USER_TYPE
-from doorpost.service.access_rule import Decision, Standing, decision, opens_doors
+from doorpost.service.access_rule import AtDoor, Decision, decision, opens_doors
 from doorpost.service.changes import Announcer, door_ref, person
 from doorpost.service.organizations import organization
 from doorpost.service.errors import AdminError, NotFoundError
@@ -217,4 +217,4 @@ class Doors:
 
 def _decided(door: Door, store: DoorStore, user_id: str) -> Decision:
     found = store.granting_groups(user_id, door.id)
-    return decision(door.name, Standing(*found) if found is not None else None)
+    return decision(door.name, AtDoor(*found) if found is not None else None)

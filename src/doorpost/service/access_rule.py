@@ -4,8 +4,8 @@ A person may open a door when the identity provider has them positively `active`
 has suspended them, and at least one of their groups opens the door (groups combine
 permissively). `decision` answers for one door (with the reason shown to people);
 `doors_open_to` gives every door at once (what the change feed diffs to derive
-`access.granted` / `access.revoked`). Both are built on `opens_doors` and `is_let_in`, and
-a property test checks that they agree on every (person, door).
+`access.granted` / `access.revoked`). Both are built on `shut_reason` (and so on
+`opens_doors`), and a property test checks that they agree on every (person, door).
 """
 
 from __future__ import annotations
@@ -23,9 +23,20 @@ def opens_doors(active: object) -> bool:
     return active is True
 
 
+def shut_reason(active: object, suspended: bool, by: str | None = None) -> str | None:
+    """Why this person's own standing keeps every door shut, in words; None if it does not.
+    The identity provider's `active` is named first: it is what an owner cannot lift."""
+    if not opens_doors(active):
+        return ("deactivated by the identity provider (active: false)" if active is False
+                else "not active (active is unassigned)")
+    if suspended:
+        return "suspended in Doorpost" + (f" by {by}" if by else "")
+    return None
+
+
 def is_let_in(active: object, suspended: bool) -> bool:
     """The person's own standing: active at the identity provider and not suspended here."""
-    return opens_doors(active) and not suspended
+    return shut_reason(active, suspended) is None
 
 
 def doors_open_to(active: object, suspended: bool, groups: Iterable[str],
@@ -36,6 +47,10 @@ def doors_open_to(active: object, suspended: bool, groups: Iterable[str],
     return frozenset(door for group in groups for door in grants.get(group, ()))
 
 
+def granted_reason(group_names: Iterable[str]) -> str:
+    return f"member of {', '.join(group_names)}"
+
+
 @dataclass(frozen=True)
 class Decision:
     allowed: bool
@@ -43,7 +58,7 @@ class Decision:
 
 
 @dataclass(frozen=True)
-class Standing:
+class AtDoor:
     """What the decision reads about a person for one door."""
 
     active: bool | None
@@ -51,15 +66,13 @@ class Standing:
     granting_groups: list[str]  # names of their groups that open this door
 
 
-def decision(door_name: str, person: Standing | None) -> Decision:
+def decision(door_name: str, person: AtDoor | None) -> Decision:
     """The access decision from what the store read: fails closed at every step."""
     if person is None:
         return Decision(False, "no such user in this organization")
-    if not is_let_in(person.active, person.suspended_by is not None):
-        if person.suspended_by is not None and opens_doors(person.active):
-            return Decision(False, f"suspended in Doorpost by {person.suspended_by}")
-        return Decision(False, "deactivated by the identity provider (active: false)"
-                        if person.active is False else "not active (active is unassigned)")
+    shut = shut_reason(person.active, person.suspended_by is not None, person.suspended_by)
+    if shut is not None:
+        return Decision(False, shut)
     if not person.granting_groups:
         return Decision(False, f"no group of this person opens '{door_name}'")
-    return Decision(True, f"member of {', '.join(person.granting_groups)}")
+    return Decision(True, granted_reason(person.granting_groups))

@@ -23,7 +23,8 @@ from typing import Any, Iterable
 from sqlalchemy import Connection
 
 from doorpost.scim.patch import MemberChange
-from doorpost.service.access_rule import doors_open_to, is_let_in, opens_doors
+from doorpost.service.access_rule import (doors_open_to, granted_reason, opens_doors,
+                                          shut_reason)
 from doorpost.store.changes import ChangeStore, DoorRow, Standing
 from doorpost.store.database import after_commit
 
@@ -136,6 +137,16 @@ class Announcer:
             ids |= set(self.store.member_ids(group_id))
         self.watch(ids)
 
+    def watch_write(self, kind: str, id_: str, changes: Iterable[MemberChange] = (),
+                    deleting: bool = False) -> None:
+        """Whose doors a SCIM PUT, PATCH or DELETE of a resource may change: a group's
+        members it names (all of them when it goes), or a user, whose own document is all
+        the write changes unless the user goes (their memberships go too)."""
+        if kind == "group":
+            self.watch_group(id_, changes, everyone=deleting)
+        else:
+            self.watch([id_], only_their_documents=not deleting)
+
     # -- the change itself -----------------------------------------------------------
     def emit(self, type_: str, data: dict[str, Any]) -> None:
         assert type_ in EVENT_TYPES, type_
@@ -234,13 +245,9 @@ def _why(granted: bool, was: Standing | None, now: Standing | None, door: str,
     """Why this person's access to this door changed, in words."""
     if granted:
         assert now is not None
-        through = sorted(names.get(g, g) for g in now.groups if door in grants.get(g, ()))
-        return f"member of {', '.join(through)}"
+        return granted_reason(sorted(names.get(g, g) for g in now.groups
+                                     if door in grants.get(g, ())))
     if now is None:
         return "the person was deleted"
-    if not opens_doors(now.active):
-        return ("deactivated by the identity provider (active: false)"
-                if now.active is False else "not active (active is unassigned)")
-    if not is_let_in(now.active, now.suspended):
-        return "suspended in Doorpost"
-    return "no group of this person opens the door any more"
+    return shut_reason(now.active, now.suspended) or \
+        "no group of this person opens the door any more"

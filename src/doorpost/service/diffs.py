@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from doorpost.service.profile import _text
+from doorpost.service.profile import readable
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def shown(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return str(value)
-    return _text(value)
+    return readable(value)
 
 
 def _flat(doc: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -104,13 +104,11 @@ class Owners:
             store = OwnerStore(conn)
             if store.in_org(org.id, email) is not None:
                 raise AdminError(f"'{email}' is an owner of '{slug}' already.")
+            known = [o.password_hash for o in store.by_email(email) if o.password_hash]
             at = now_us()
             owner = store.create(org.id, str(uuid.uuid4()), email, _digest(token),
-                                 at + SETUP_LINK_SECONDS * 1_000_000, at)
-            known = [o.password_hash for o in store.by_email(email) if o.password_hash]
-            if known:
-                store.set_password(owner, known[0])  # one person, one password
-                store.set_setup(owner, _digest(token), at + SETUP_LINK_SECONDS * 1_000_000)
+                                 at + SETUP_LINK_SECONDS * 1_000_000, at,
+                                 known[0] if known else None)  # one person, one password
         return owner, token
 
     def link(self, slug: str, email: str) -> tuple[Owner, str]:

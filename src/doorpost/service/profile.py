@@ -47,11 +47,12 @@ def label(path: str) -> str:
     return words[:1].upper() + words[1:]
 
 
-def _text(value: Any) -> str:
+def readable(value: Any) -> str:
+    """A value as text for people: `yes`, `a@x (work, primary)`, an address on one line."""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list):
-        return "; ".join(_text(v) for v in value)
+        return "; ".join(readable(v) for v in value)
     if isinstance(value, dict):
         main = value.get("value") or value.get("formatted") or ", ".join(
             str(value[k]) for k in ("streetAddress", "locality", "region", "postalCode",
@@ -60,7 +61,7 @@ def _text(value: Any) -> str:
         tags += ["primary"] if value.get("primary") is True else []
         if main:
             return f"{main} ({', '.join(tags)})" if tags else str(main)
-        return ", ".join(f"{label(k)}: {_text(v)}" for k, v in value.items())
+        return ", ".join(f"{label(k)}: {readable(v)}" for k, v in value.items())
     return "" if value is None else str(value)
 
 
@@ -88,7 +89,7 @@ def profile(doc: Mapping[str, Any], names: Mapping[str, str] | None = None) -> l
             shown = (names or {}).get(manager_id) or value.get("displayName") or manager_id
             fields.append(Field(label(path), str(shown), manager_id or None))
             continue
-        fields.append(Field(label(path), _text(value)))
+        fields.append(Field(label(path), readable(value)))
     return fields
 
 

@@ -270,19 +270,16 @@ class ScimService:
             directory = self._writer(conn, caller)
             current = _locked(directory, rt, id_, if_match)
             notes += kept_on_put(rt, current.doc, doc)
-            changed = 0
             delta: list[MemberChange] = []
             at = now_us()
-            feed = Announcer(conn, caller.org.id, at)
             if rt is GROUP_TYPE:
                 if parsed.members is None:
                     notes.append(Note("put-without-members", "PUT omitted 'members': the group "
                                       "now has no members (RFC 7644 §3.5.1)"))
                 delta = _member_delta(directory, id_, parsed.members or [])
-                feed.watch_group(id_, delta)
-                changed = directory.apply_member_changes(id_, delta, at)
-            else:
-                feed.watch([id_], only_their_documents=True)
+            feed = Announcer(conn, caller.org.id, at)
+            feed.watch_write(_kind(rt), id_, delta)
+            changed = directory.apply_member_changes(id_, delta, at)  # none for a user
             meta = _save(directory, rt, current, doc, changed, at)
             feed.resource(_kind(rt), id_, current.doc, doc)
             feed.commit()
@@ -310,10 +307,7 @@ class ScimService:
             doc = secret.restore(result.doc)
             at = now_us()
             feed = Announcer(conn, caller.org.id, at)
-            if rt is GROUP_TYPE:
-                feed.watch_group(id_, result.member_changes)
-            else:
-                feed.watch([id_], only_their_documents=True)
+            feed.watch_write(_kind(rt), id_, result.member_changes)
             changed = directory.apply_member_changes(id_, result.member_changes, at)
             meta = _save(directory, rt, current, doc, changed, at)
             feed.resource(_kind(rt), id_, current.doc, doc)
@@ -337,10 +331,7 @@ class ScimService:
             directory = self._writer(conn, caller)
             current = _locked(directory, rt, id_, if_match)
             feed = Announcer(conn, caller.org.id, now_us())
-            if rt is GROUP_TYPE:
-                feed.watch_group(id_, everyone=True)
-            else:
-                feed.watch([id_])
+            feed.watch_write(_kind(rt), id_, deleting=True)
             directory.delete(rt, id_, feed.at_us)
             feed.resource(_kind(rt), id_, current.doc, None)
             feed.commit()

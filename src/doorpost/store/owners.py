@@ -50,11 +50,12 @@ class OwnerStore:
         self.conn = conn
 
     def create(self, org_id: int, id_: str, email: str, setup_digest: str, expires_us: int,
-               at_us: int) -> Owner:
+               at_us: int, password_hash: str | None = None) -> Owner:
         self.conn.execute(insert(t.owners).values(
             org_id=org_id, id=id_, email=email, email_ci=fold(email), created_us=at_us,
-            setup_digest=setup_digest, setup_expires_us=expires_us))
-        return Owner(org_id, id_, email, None)
+            setup_digest=setup_digest, setup_expires_us=expires_us,
+            password_hash=password_hash))
+        return Owner(org_id, id_, email, password_hash)
 
     def by_email(self, email: str) -> list[Owner]:
         """Every owner account of this address, one per organization, oldest first."""
@@ -99,12 +100,6 @@ class OwnerStore:
         r = self.conn.execute(select(t.owners).where(
             o.setup_digest == digest, o.setup_expires_us > now_us)).first()
         return _owner(r) if r else None
-
-    def set_password(self, owner: Owner, password_hash: str) -> None:
-        o = t.owners.c
-        self.conn.execute(update(t.owners).where(o.org_id == owner.org_id, o.id == owner.id)
-                          .values(password_hash=password_hash, setup_digest=None,
-                                  setup_expires_us=None))
 
     def set_setup(self, owner: Owner, digest: str, expires_us: int) -> None:
         o = t.owners.c
