@@ -107,6 +107,10 @@ def test_health_waits_for_the_identity_provider_then_shows_what_it_sent(
     assert "Your identity provider is connected" in page
     assert 'GET /scim/v2/Users?filter=userName eq "test-connection" → 200' in page
     assert "As of" in page
+    panel = browser.get("/admin/sso-scim/health")  # what the refresh fetches: the panel alone
+    assert panel.text.lstrip().startswith('<div id="health"') and "Tenant URL" not in panel.text
+    assert "/admin/login" in str(httpx.get(f"{server.url}/admin/sso-scim/health",
+                                           follow_redirects=True).url)
     fresh.client.close()
 
 

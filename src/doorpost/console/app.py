@@ -13,7 +13,7 @@ import io
 import secrets
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Sequence
 from urllib.parse import urlencode
 
 from starlette.applications import Starlette
@@ -33,7 +33,7 @@ from doorpost.console.security import (
     set_session_cookie,
     signed_in_only,
 )
-from doorpost.service.activity import ActivityQueries
+from doorpost.service.activity import ActivityQueries, Health
 from doorpost.service.directory_view import PAGE, DirectoryView
 from doorpost.service.errors import AdminError, NotPermittedError
 from doorpost.service.organizations import Organizations, scim_prerequisites_missing
@@ -228,10 +228,7 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
         org = await run_in_threadpool(orgs.get, who.org.slug)
         connection = await run_in_threadpool(sso.get, org.id)
         tokens = await run_in_threadpool(orgs.list_tokens, org.slug)
-        newest = max((t.created_us for t in tokens if t.active), default=None)
-        health = await run_in_threadpool(activity.health, org.id, newest)
-        labels = await run_in_threadpool(activity.labels, org.id, [
-            *health.latest, *([health.last_error] if health.last_error else [])])
+        health, labels = await health_of(org.id, tokens)
         url = base_url(request)
         return render(request, "sso_scim.html", status, who=who, org=org, sso=connection,
                       sp=sp_values(url, org.slug), tokens=tokens, new_token=new_token,
@@ -244,6 +241,22 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
 
     async def sso_scim(request: Request, who: SignedIn) -> Response:
         return await setup_page(request, who)
+
+    async def health_of(org_id: int, tokens: Sequence[Any]
+                        ) -> tuple[Health, dict[str, str]]:
+        """The health panel's figures (waiting until the newest token is used) and names
+        for the resources its request lines mention."""
+        newest = max((t.created_us for t in tokens if t.active), default=None)
+        health = await run_in_threadpool(activity.health, org_id, newest)
+        labels = await run_in_threadpool(activity.labels, org_id, [
+            *health.latest, *([health.last_error] if health.last_error else [])])
+        return health, labels
+
+    async def health_panel(request: Request, who: SignedIn) -> Response:
+        """The panel alone, for its refresh every two seconds: not the whole page."""
+        tokens = await run_in_threadpool(orgs.list_tokens, who.org.slug)
+        health, labels = await health_of(who.org.id, tokens)
+        return render(request, "health_panel.html", who=who, health=health, labels=labels)
 
     async def save_sso(request: Request, who: SignedIn) -> Response:
         form = await check_csrf(request, who)
@@ -431,6 +444,7 @@ def build_console(orgs: Organizations, owners: Owners, sso: Sso, activity: Activ
         *owner_routes(owners, mail, render, page, base_url),
         Route("/logout", page(logout), methods=["POST"]),
         Route("/sso-scim", page(sso_scim)),
+        Route("/sso-scim/health", page(health_panel)),
         Route("/sso", page(save_sso), methods=["POST"]),
         Route("/sso/test", page(test_sso), methods=["POST"]),
         Route("/sso/certificate", page(new_certificate), methods=["POST"]),
