@@ -5,9 +5,11 @@ targets, each marked met or not.
     python bench/compare.py                 # 5,000 users, SQLite and PostgreSQL
     python bench/compare.py --users 20000 --seconds 5
 
-Every server is one uvicorn worker pinned to CPU 0; the load comes from `--clients` (4)
-processes pinned to CPU 1, each with one keep-alive connection, so the client never
-competes with the server for a core. Targets alternate round by round (Doorpost SQLite,
+Every server is one uvicorn worker pinned to CPU 0; the load comes from `wrk` (Debian's
+package; C, one thread pinned to CPU 1, `--clients` (4) keep-alive connections, requests
+made by a Lua script), so the client never competes with the server for a core nor
+becomes the bottleneck itself. Without wrk, `--clients` Python processes with httpx
+(pinned to CPU 1) drive the load, and the table says so. Targets alternate round by round (Doorpost SQLite,
 peer, Doorpost PostgreSQL, peer, …), and each ratio is the median of the rounds' ratios,
 so drift in the machine's load moves both sides. Server CPU per request is read from
 /proc (user + system time of the server process over the round).
@@ -21,6 +23,8 @@ import json
 import multiprocessing as mp
 import os
 import random
+import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -51,6 +55,7 @@ PATCH_URN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 OPS = ("get_by_id", "username_eq", "provisioning_pair", "patch_one")
 TARGETS = {"sqlite": 3.0, "postgresql": 2.0}
 CLK = os.sysconf("SC_CLK_TCK")
+CLIENT = "wrk" if shutil.which("wrk") else "httpx"
 
 
 def peer_python() -> Path:
@@ -179,8 +184,96 @@ def _client(args: tuple[str, str, str, list[tuple[str, str]], float, int]
     return len(times), times, time.process_time() - cpu0
 
 
+# One Lua script per operation: `request` builds each request (random user; a new userName
+# per provisioning pair, whose two requests alternate); `done` prints the figures as JSON.
+WRK_LUA = r'''
+local users = {}
+for line in io.lines(os.getenv("BENCH_USERS")) do
+  local id, name = line:match("([^\t]+)\t([^\t]+)")
+  users[#users + 1] = {id, name}
+end
+local op, base, token = os.getenv("BENCH_OP"), os.getenv("BENCH_BASE"), os.getenv("BENCH_TOKEN")
+local headers = {["Authorization"] = "Bearer " .. token,
+                 ["Content-Type"] = "application/scim+json"}
+local pending = nil
+math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
+local function hex() return string.format("%08x%08x", math.random(0, 0x7fffffff),
+                                          math.random(0, 0x7fffffff)) end
+local function eq(name)
+  local f = 'userName eq "' .. name .. '"'
+  return base .. "/Users?filter=" .. f:gsub("[^%w%-_%.~]", function(c)
+    return string.format("%%%02X", string.byte(c)) end)
+end
+local function user(name)
+  return '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"' .. name ..
+    '","active":true,"name":{"givenName":"Bench","familyName":"' .. name:match("^[^@]+") ..
+    '"},"emails":[{"value":"' .. name .. '","type":"work","primary":true}]}'
+end
+request = function()
+  local u = users[math.random(#users)]
+  if op == "get_by_id" then
+    return wrk.format("GET", base .. "/Users/" .. u[1], headers)
+  elseif op == "username_eq" then
+    return wrk.format("GET", eq(u[2]), headers)
+  elseif op == "provisioning_pair" then
+    if pending == nil then
+      pending = "p-" .. hex() .. hex() .. "@bench.example"
+      return wrk.format("GET", eq(pending), headers)
+    end
+    local name = pending
+    pending = nil
+    return wrk.format("POST", base .. "/Users", headers, user(name))
+  end
+  return wrk.format("PATCH", base .. "/Users/" .. u[1], headers,
+    '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":' ..
+    '[{"op":"replace","path":"displayName","value":"' .. hex() .. '"}]}')
+end
+done = function(summary, latency, requests)
+  io.write(string.format('{"requests":%d,"duration_us":%d,"p50_us":%d,"non2xx":%d,' ..
+    '"errors":%d}\n', summary.requests, summary.duration, latency:percentile(50),
+    summary.errors.status, summary.errors.connect + summary.errors.read +
+    summary.errors.write + summary.errors.timeout))
+end
+'''
+
+
+def run_wrk(target: Process, token: str, op: str, users: list[tuple[str, str]],
+            seconds: float, clients: int) -> dict[str, float]:
+    """One round by wrk: one thread pinned to CPU 1, `clients` connections."""
+    folder = Path(tempfile.mkdtemp(prefix="wrk-"))
+    (folder / "bench.lua").write_text(WRK_LUA)
+    (folder / "users.tsv").write_text("".join(f"{i}\t{n}\n" for i, n in users))
+    origin, _, base = target.base.partition("://")[2].partition("/")
+    env = {**os.environ, "BENCH_USERS": str(folder / "users.tsv"), "BENCH_OP": op,
+           "BENCH_BASE": "/" + base, "BENCH_TOKEN": token}
+    cpu, client_cpu = target.cpu_s(), _children_cpu_s()
+    started = time.perf_counter()
+    out = subprocess.run(["taskset", "-c", "1", "wrk", "-t1", f"-c{clients}",
+                          f"-d{max(1, round(seconds))}s", "--latency", "-s", str(folder / "bench.lua"),
+                          f"http://{origin}"], env=env, stdout=subprocess.PIPE, text=True,
+                         check=True).stdout
+    wall = time.perf_counter() - started
+    client_cpu = _children_cpu_s() - client_cpu  # the wrk just waited for
+    figures = json.loads(out.strip().splitlines()[-1])
+    if figures["non2xx"] or figures["errors"]:
+        raise RuntimeError(f"{op} on {target.name}: {figures}")
+    pairs = 2 if op == "provisioning_pair" else 1
+    elapsed = figures["duration_us"] / 1e6
+    return {"per_s": figures["requests"] / pairs / elapsed,
+            "p50_ms": figures["p50_us"] / 1000,
+            "server_cpu_ms": (target.cpu_s() - cpu) * 1000 / max(figures["requests"], 1),
+            "client_cpu_share": client_cpu / wall}
+
+
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_op(target: Process, token: str, op: str, users: list[tuple[str, str]],
            seconds: float, clients: int) -> dict[str, float]:
+    if CLIENT == "wrk":
+        return run_wrk(target, token, op, users, seconds, clients)
     cpu = target.cpu_s()
     started = time.perf_counter()
     with mp.Pool(clients) as pool:
@@ -251,12 +344,13 @@ def report(rounds: dict[str, dict[str, list[dict[str, float]]]], backends: list[
         print(f"\nserver CPU per GET by id on SQLite: {cpu_ms:.2f} ms (target ≤ 0.30): "
               f"{'met' if cpu_ms <= 0.3 else 'not met'}")
     share = statistics.median(r["doorpost"]["client_cpu_share"] for r in rows)
-    print(f"client CPU: {share:.2f} cores (its own core, CPU 1); peak memory MB: "
+    print(f"client ({CLIENT}) CPU: {share:.2f} cores (its own core, CPU 1); peak memory MB: "
           + ", ".join(f"{k} {v:.0f}" for k, v in memory.items()))
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"compare-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
-    path.write_text(json.dumps({"args": vars(args), "rows": rows, "memory_mb": memory},
+    path.write_text(json.dumps({"args": vars(args), "client": CLIENT, "rows": rows,
+                                "memory_mb": memory},
                                indent=2))
     print(f"wrote {path.relative_to(ROOT)}")
 

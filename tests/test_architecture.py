@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -66,6 +67,21 @@ def test_console_and_http_use_services_not_storage_details() -> None:
         for path in (SRC / layer).rglob("*.py"):
             uses = {n for n in _imports(path) if n.startswith(("sqlalchemy", "doorpost.store"))}
             assert uses <= {"doorpost.store.database"}, f"{path.relative_to(SRC)}: {uses}"
+
+
+def test_store_speaks_no_protocol_and_keeps_no_clock() -> None:
+    """The store says what it refused in its own terms (`store/errors.py`); services turn
+    that into SCIM errors or console messages. It never reads the clock: use cases pass
+    the instant down. And no module branches on a resource type's name: what differs is
+    data (`ResourceType`'s relation, unique and defaults; `store/storage.py`)."""
+    for path in (SRC / "store").rglob("*.py"):
+        bad = {n for n in _imports(path) if n.startswith(("doorpost.scim.errors", "time",
+                                                          "doorpost.service", "doorpost.http"))}
+        assert not bad, f"{path.relative_to(SRC)} imports {bad}"
+    branch = re.compile(r'rt\.name ==|rt is (USER|GROUP)_TYPE|name == "(User|Group)"')
+    for path in SRC.rglob("*.py"):
+        found = branch.search(path.read_text(encoding="utf-8"))
+        assert found is None, f"{path.relative_to(SRC)}: {found.group(0)}"
 
 
 def test_only_service_app_and_cli_reach_storage() -> None:

@@ -274,7 +274,7 @@ def test_the_pull_feed_long_polls_and_keeps_organizations_apart(
 def test_pruning_keeps_what_a_lagging_webhook_has_not_had(
         tenant: Tenant, db: Database, receiver: Receiver) -> None:
     from doorpost.store.changes import prune
-    from doorpost.store.directory import now_us
+    from doorpost.service.clock import now_us
 
     hooks = Webhooks(db, allow_insecure=True)
     hook = hooks.add(tenant.org.slug, receiver.url, ["user.created"], insecure=True).webhook

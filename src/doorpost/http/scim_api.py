@@ -11,7 +11,7 @@ from urllib.parse import unquote_plus
 
 import logging
 import time
-from typing import Any, AsyncIterator, Callable, Iterator
+from typing import Any, Callable
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -19,12 +19,8 @@ from starlette.responses import Response
 
 from doorpost.http.body import Body, read_body
 from doorpost.http.rate_limits import RateLimits
-from doorpost.http.responses import (
-    SCIM_MEDIA_TYPE,
-    error_response,
-    scim_response,
-    streamed_response,
-)
+from doorpost.http.responses import error_response, scim_response
+from doorpost.http.scim_answers import answer_response
 from doorpost.scim import discovery
 from doorpost.scim.definitions import GROUP_TYPE, RESOURCE_TYPES, SCHEMAS, USER_TYPE
 from doorpost.scim.dialects import Reading
@@ -40,19 +36,13 @@ from doorpost.scim.listing import list_response, parse_search_body
 from doorpost.scim.schema import ResourceType
 from doorpost.service.activity import Audit, RequestRecord
 from doorpost.service.auth import Caller, authenticate
-from doorpost.service.scim import Outcome, ScimService
+from doorpost.service.results import Answer
+from doorpost.service.scim import ScimService
 from doorpost.store.database import Busy, Database
 
 log = logging.getLogger("doorpost.scim")
 
 RESOURCES: dict[str, ResourceType] = {"users": USER_TYPE, "groups": GROUP_TYPE}
-
-
-async def _on_loop(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
-    """Produce a streamed body on the thread that started it (the event loop, for SQLite):
-    sqlite3 reads resumed from another thread run about three times slower (measured)."""
-    for chunk in chunks:
-        yield chunk
 
 
 Recorder = Callable[[RequestRecord], None]
@@ -93,7 +83,7 @@ class ScimApi:
             log.exception("unhandled error on %s %s", request.method, request.url.path)
             response = error_response(InternalError("An internal error occurred; it has been "
                                                     "logged."))
-        outcome: Outcome | None = state["outcome"]
+        outcome: Answer | None = state["outcome"]
         if self.record is not None and state["caller"] is not None and not (
                 outcome is not None and outcome.recorded):
             rt: ResourceType | None = state["rt"]
@@ -137,7 +127,7 @@ class ScimApi:
 
         address = request.client.host if request.client else ""
 
-        def run() -> Outcome:
+        def run() -> Answer:
             try:
                 caller = authenticate(self.db, authorization)
             except Unauthorized:
@@ -156,15 +146,14 @@ class ScimApi:
                 seen["dialect"] = dialect.name
             audit = Audit(caller, method, request_line(request), started_ns, dialect,
                           rt.name if rt else None) if self.record is not None else None
-            return action(caller, dialect, body, base, request, audit)
+            return action(caller, dialect, body, request, audit)
 
-        outcome = run() if self.db.runs_inline else await run_in_threadpool(run)
-        state["outcome"] = outcome
-        return self.respond(outcome)
+        answer = run() if self.db.runs_inline else await run_in_threadpool(run)
+        state["outcome"] = answer
+        return answer_response(answer, base, produce_on_loop=self.db.runs_inline)
 
     def action(self, method: str, rt: ResourceType | None, segments: list[str]
-               ) -> Callable[[Caller, Reading, Body | None, str, Request, Audit | None],
-                             Outcome]:
+               ) -> Callable[[Caller, Reading, Body | None, Request, Audit | None], Answer]:
         """The use case for this method and path (405 when there is none)."""
         svc = self.service
 
@@ -174,46 +163,35 @@ class ScimApi:
         if rt is None:  # /.search at the root
             if method != "POST":
                 raise MethodNotAllowed("Use POST for /.search.")
-            return lambda c, d, b, base, r, a: svc.search_all(
-                c, parse_search_body(b.json()), base, d)  # type: ignore[union-attr]
+            return lambda c, d, b, r, a: svc.search_all(
+                c, parse_search_body(b.json()), d)  # type: ignore[union-attr]
         if len(segments) == 1:
             if method == "GET":
-                return lambda c, d, b, base, r, a: svc.list_resources(c, rt, params(r), base,
-                                                                      d)
+                return lambda c, d, b, r, a: svc.list_resources(c, rt, params(r), d)
             if method == "POST":
-                return lambda c, d, b, base, r, a: svc.create(
-                    c, rt, b.json(), base, d, params(r), a)  # type: ignore[union-attr]
+                return lambda c, d, b, r, a: svc.create(
+                    c, rt, b.json(), d, params(r), a)  # type: ignore[union-attr]
             raise MethodNotAllowed(f"{method} is not allowed on /{rt.endpoint}.")
         if segments[1].lower() == ".search":
             if method != "POST":
                 raise MethodNotAllowed(f"Use POST for /{rt.endpoint}/.search.")
-            return lambda c, d, b, base, r, a: svc.list_resources(
-                c, rt, parse_search_body(b.json()), base, d)  # type: ignore[union-attr]
+            return lambda c, d, b, r, a: svc.list_resources(
+                c, rt, parse_search_body(b.json()), d)  # type: ignore[union-attr]
         id_ = segments[1]
         if method == "GET":
-            return lambda c, d, b, base, r, a: svc.get(c, rt, id_, params(r), base,
-                                                       r.headers.get("if-none-match"))
+            return lambda c, d, b, r, a: svc.get(c, rt, id_, params(r),
+                                                 r.headers.get("if-none-match"))
         if method == "PUT":
-            return lambda c, d, b, base, r, a: svc.replace(
-                c, rt, id_, b.json(), r.headers.get("if-match"), base, d,  # type: ignore[union-attr]
+            return lambda c, d, b, r, a: svc.replace(
+                c, rt, id_, b.json(), r.headers.get("if-match"), d,  # type: ignore[union-attr]
                 params(r), a)
         if method == "PATCH":
-            return lambda c, d, b, base, r, a: svc.patch(
-                c, rt, id_, b.json(), r.headers.get("if-match"), params(r), base,  # type: ignore[union-attr]
+            return lambda c, d, b, r, a: svc.patch(
+                c, rt, id_, b.json(), r.headers.get("if-match"), params(r),  # type: ignore[union-attr]
                 d, a)
         if method == "DELETE":
-            return lambda c, d, b, base, r, a: svc.delete(c, rt, id_, r.headers.get("if-match"),
-                                                          a)
+            return lambda c, d, b, r, a: svc.delete(c, rt, id_, r.headers.get("if-match"), a)
         raise MethodNotAllowed(f"{method} is not allowed on /{rt.endpoint}/{{id}}.")
-
-    def respond(self, outcome: Outcome) -> Response:
-        if outcome.stream is not None:
-            chunks: Any = _on_loop(outcome.stream) if self.db.runs_inline else outcome.stream
-            return streamed_response(outcome.status, chunks, outcome.headers)
-        if outcome.raw is not None:
-            return Response(outcome.raw, status_code=outcome.status, headers=outcome.headers,
-                            media_type=SCIM_MEDIA_TYPE)
-        return scim_response(outcome.status, None, outcome.headers)
 
     def discovery(self, head: str, rest: list[str], base: str) -> Response:
         limits = self.service.limits

@@ -12,6 +12,7 @@ from doorpost.scim.schema import (
     COMPLEX,
     DATETIME,
     REFERENCE,
+    Relation,
     ResourceType,
     Schema,
     STRING,
@@ -168,8 +169,17 @@ GROUP = Schema(
     ),
 )
 
-USER_TYPE = ResourceType("User", "Users", "User Account", USER, (ENTERPRISE_USER,), COMMON)
-GROUP_TYPE = ResourceType("Group", "Groups", "Group", GROUP, (), COMMON)
+USER_TYPE = ResourceType(
+    "User", "Users", "User Account", USER, (ENTERPRISE_USER,), COMMON,
+    relation=Relation("groups", "Groups", "direct", writable=False), unique="userName",
+    # `active` defaults to true (RFC 7643 §2.2: a server default, stored and returned like
+    # any value); a PUT can neither deactivate nor reactivate by omission, nor drop the
+    # password digest, which a client cannot echo (writeOnly).
+    defaults=(("active", True),), kept_on_put=("password", "active"))
+GROUP_TYPE = ResourceType(
+    "Group", "Groups", "Group", GROUP, (), COMMON,
+    relation=Relation("members", "Users", "User", writable=True, large=True),
+    unique="displayName")
 
 RESOURCE_TYPES: tuple[ResourceType, ...] = (USER_TYPE, GROUP_TYPE)
 SCHEMAS: tuple[Schema, ...] = (USER, GROUP, ENTERPRISE_USER)

@@ -13,7 +13,6 @@ from typing import Any, Mapping
 from doorpost.scim.errors import InvalidSyntax, InvalidValue
 from doorpost.scim.filter import Filter, parse_filter
 from doorpost.scim.render import Projection
-from doorpost.scim.resource import RELATIONS
 from doorpost.scim.schema import ResolvedPath, ResourceType
 
 LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
@@ -60,7 +59,7 @@ def _sort_path(rt: ResourceType, raw: Any) -> ResolvedPath:
     path = rt.resolve(raw.strip())
     if path is None:
         raise InvalidValue(f"Cannot sort by unknown attribute '{raw}'.")
-    if path.target.returned == "never" or path.attr.name.lower() in RELATIONS:
+    if path.target.returned == "never" or (not path.extension and rt.is_relation(path.attr.name)):
         raise InvalidValue(f"Cannot sort by '{path.dotted}'.")
     if path.target.is_complex and not (path.attr.multi_valued and path.attr.sub("value")):
         raise InvalidValue(f"Cannot sort by '{path.dotted}': name a sub-attribute, e.g. "

@@ -170,7 +170,7 @@ class _Engine:
         attr = path.attr.attr
         if attr.mutability == "readOnly" or (path.attr.sub and path.attr.sub.mutability == "readOnly"):
             raise Mutability(f"'{path.text}' is read-only.")
-        if self.rt.name == "Group" and attr.name == "members":
+        if attr.name == self.rt.written_relation:
             self.apply_members(op, path, value, has_value)
             return
         if path.filter is not None:

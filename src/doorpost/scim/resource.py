@@ -33,8 +33,6 @@ from doorpost.scim.schema import (
 )
 from doorpost.scim.values import is_base64, parse_datetime
 
-RELATIONS = frozenset({"groups", "members"})
-
 
 @dataclass
 class ParsedResource:
@@ -77,7 +75,7 @@ def parse_resource(body: Any, rt: ResourceType) -> ParsedResource:
             if ext:
                 doc[schema.id] = ext
             continue
-        if rt.name == "Group" and lowered == "members":
+        if lowered == (rt.written_relation or "").lower():
             members = parse_members(value)
             continue
         _put(doc, key, value, rt.core, rt)
@@ -123,7 +121,7 @@ def _put(doc: dict[str, Any], key: str, value: Any, schema: Schema, rt: Resource
         attr = rt.common.attribute(key)
     if attr is None:
         raise InvalidValue(f"'{key}' is not an attribute of {schema.name}.")
-    if attr.mutability == "readOnly" or attr.name.lower() in RELATIONS:
+    if attr.mutability == "readOnly" or (top and rt.is_relation(attr.name)):
         return  # RFC 7644 §3.3: readOnly values in a request are ignored
     coerced = coerce_value(attr, value, attr.name)
     if coerced is None:

@@ -143,6 +143,19 @@ class ResolvedPath:
         return f"{self.schema.id}:{base}" if self.extension else base
 
 
+@dataclass(frozen=True)
+class Relation:
+    """A multi-valued attribute whose values are the membership rows that join two resource
+    types (a group's `members`, a user's `groups`): it is never stored in the document, and
+    renders each row as `{value, $ref, display, type}`."""
+
+    name: str  # `members`, `groups`
+    endpoint: str  # where a value's `$ref` points: `Users`, `Groups`
+    entry_type: str  # each value's `type`: `User`; `direct` (RFC 7643 §4.1.2)
+    writable: bool  # clients write it (members); else the other side's writes derive it
+    large: bool = False  # may hold 100,000 values: read in batches, never whole
+
+
 @dataclass(frozen=True, eq=False)
 class ResourceType:
     """A resource type (RFC 7643 §6): a core schema plus extensions, at an endpoint."""
@@ -153,12 +166,27 @@ class ResourceType:
     core: Schema
     extensions: tuple[Schema, ...] = ()
     common: Schema | None = None
+    # What differs between resource types is data, read by the one code path that uses it:
+    relation: Relation | None = None  # the attribute kept as membership rows, not in the document
+    unique: str = ""  # the attribute unique per organization (`uniqueness: server`)
+    defaults: tuple[tuple[str, Any], ...] = ()  # assigned at creation when the client did not
+    kept_on_put: tuple[str, ...] = ()  # kept when a PUT omits them (RFC 7644 §3.5.1)
     _by_urn: dict[str, Schema] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self._by_urn[self.core.id.lower()] = self.core
         for ext in self.extensions:
             self._by_urn[ext.id.lower()] = ext
+
+    @property
+    def written_relation(self) -> str | None:
+        """The relation clients write as a delta of rows (`members`), if this type has one."""
+        return self.relation.name if self.relation is not None and self.relation.writable \
+            else None
+
+    def is_relation(self, name: str) -> bool:
+        """Is `name` (any case) this type's relation, whose values live in membership rows?"""
+        return self.relation is not None and name.lower() == self.relation.name.lower()
 
     def schema_for(self, urn: str) -> Schema | None:
         """The core or extension schema with this URN (any case), or None."""

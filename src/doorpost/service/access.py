@@ -18,10 +18,11 @@ from doorpost.scim.definitions import GROUP_TYPE, USER_TYPE
 from doorpost.service.access_rule import AtDoor, Decision, decision, opens_doors
 from doorpost.service.changes import Announcer, door_ref, person
 from doorpost.service.organizations import organization
-from doorpost.service.errors import AdminError, NotFoundError
+from doorpost.service.errors import AdminError, NotFoundError, admin_write
 from doorpost.store.changes import ChangeStore, DoorRow
 from doorpost.store.database import Database
-from doorpost.store.directory import Directory, now_us
+from doorpost.store.directory import Directory
+from doorpost.service.clock import now_us
 from doorpost.store.doors import AccessEvent, Door, DoorStore, Place, Suspension
 from doorpost.store.orgs import Organization
 
@@ -53,7 +54,7 @@ class Doors:
     # -- places and doors ------------------------------------------------------------
     def create_place(self, slug: str, name: str) -> Place:
         name = _name(name, "place")
-        with self.db.write() as conn:
+        with admin_write(self.db) as conn:
             _, store, feed = self._writing(conn, slug)
             if store.place(name) is not None:
                 raise AdminError(f"A place named '{name}' already exists.")
@@ -68,7 +69,7 @@ class Doors:
 
     def create(self, slug: str, name: str, place: str | None = None) -> Door:
         name = _name(name, "door")
-        with self.db.write() as conn:
+        with admin_write(self.db) as conn:
             _, store, feed = self._writing(conn, slug)
             place_id = None
             if place:
@@ -104,7 +105,7 @@ class Doors:
         return self._change_grant(slug, door, group_id, adding=False)
 
     def _change_grant(self, slug: str, door: str, group_id: str, adding: bool) -> Door:
-        with self.db.write() as conn:
+        with admin_write(self.db) as conn:
             org, store, feed = self._writing(conn, slug)
             found = self._door(store, slug, door)
             group = Directory(conn, org.id, self.db.backend).get(GROUP_TYPE, group_id)
@@ -127,7 +128,7 @@ class Doors:
     def suspend(self, slug: str, user_id: str, by: str, reason: str = "") -> Suspension:
         """Close every door for this person until an owner lifts it, whatever the identity
         provider says; the record stays visible to the identity provider as it was."""
-        with self.db.write() as conn:
+        with admin_write(self.db) as conn:
             org, store, feed = self._writing(conn, slug)
             self._person(conn, org, user_id)
             feed.watch([user_id])
@@ -141,7 +142,7 @@ class Doors:
             return suspension
 
     def unsuspend(self, slug: str, user_id: str, by: str) -> None:
-        with self.db.write() as conn:
+        with admin_write(self.db) as conn:
             org, store, feed = self._writing(conn, slug)
             self._person(conn, org, user_id)
             feed.watch([user_id])
@@ -203,7 +204,7 @@ class Doors:
                ) -> tuple[Decision, str]:
         """Ask the decision for an unlock and record it (the door hardware comes later):
         the decision and the id of its access event."""
-        with self.db.write() as conn:
+        with admin_write(self.db) as conn:
             store = DoorStore(conn, org_id)
             found = store.by_id_or_name(door_id)
             if found is None or found.id != door_id:

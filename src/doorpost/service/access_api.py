@@ -22,7 +22,8 @@ from doorpost.service.feed import ChangeFeed
 from doorpost.store.api_keys import ApiKey, ApiKeyStore
 from doorpost.store.changes import ChangeEvent
 from doorpost.store.database import Database
-from doorpost.store.directory import Directory, now_us
+from doorpost.store.directory import Directory
+from doorpost.service.clock import now_us
 from doorpost.store.doors import AccessEvent, Door, DoorStore
 from doorpost.store.event_keys import EventKeyStore
 from doorpost.store.orgs import Organization, OrgStore

@@ -34,7 +34,8 @@ from doorpost.service.errors import NotFoundError
 from doorpost.store.activity import ActivityRow, ActivityStore
 from doorpost.store.database import Database
 from doorpost.scim.definitions import GROUP_TYPE, USER_TYPE
-from doorpost.store.directory import Directory, now_us
+from doorpost.store.directory import Directory
+from doorpost.service.clock import now_us
 from doorpost.store.orgs import OrgStore
 
 FLUSH_SECONDS = 0.25

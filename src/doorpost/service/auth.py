@@ -13,7 +13,7 @@ from doorpost.scim.errors import Unauthorized
 from doorpost.service import tokens
 from doorpost.service.organizations import scim_serves
 from doorpost.store.database import Database
-from doorpost.store.directory import now_us
+from doorpost.service.clock import now_us
 from doorpost.store.orgs import Organization, OrgStore
 
 

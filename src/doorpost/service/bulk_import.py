@@ -21,7 +21,8 @@ from doorpost.service.errors import NotFoundError
 from doorpost.service.scim import prepare_document
 from doorpost.store.database import Database
 from doorpost.scim.text import fold
-from doorpost.store.directory import Directory, now_us
+from doorpost.store.directory import Directory
+from doorpost.service.clock import now_us
 from doorpost.store.orgs import OrgStore
 
 BATCH = 1000

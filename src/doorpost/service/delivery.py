@@ -30,7 +30,7 @@ from doorpost.service.feed import event_json
 from doorpost.store.changes import ChangeEvent, ChangeStore
 from doorpost.store.changes import prune as prune_events
 from doorpost.store.database import Database
-from doorpost.store.directory import now_us
+from doorpost.service.clock import now_us
 from doorpost.store.event_keys import EventKeyStore
 from doorpost.store.orgs import OrgStore
 from doorpost.store.webhooks import Webhook, WebhookStore

@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
-
 from doorpost.scim.definitions import GROUP_TYPE, USER_TYPE
 from doorpost.scim.filter import And, Compare, Filter, Not, Or, parse_filter
 from doorpost.scim.listing import ListQuery
@@ -18,7 +16,6 @@ from doorpost.scim.render import Projection
 from doorpost.scim.schema import ResourceType
 from doorpost.service.access import opens_doors
 from doorpost.service.profile import Field, manager_id, profile
-from doorpost.store import tables as t
 from doorpost.store.activity import ActivityRow, ActivityStore
 from doorpost.store.database import Database
 from doorpost.store.directory import Directory, Stored
@@ -165,7 +162,7 @@ class DirectoryView:
             directory = Directory(conn, org_id, self.db.backend)
             total, items = directory.page(GROUP_TYPE, _query(
                 _contains(GROUP_TYPE, GROUP_SEARCH, search), page))
-            counts = self._counts(conn, org_id, [s.meta.id for s in items])
+            counts = directory.member_counts([s.meta.id for s in items])
         return total, [GroupRow(s, counts.get(s.meta.id, 0)) for s in items]
 
     def group(self, org_id: int, group_id: str, page: int = 1, search: str = ""
@@ -181,15 +178,6 @@ class DirectoryView:
             stored = directory.get(GROUP_TYPE, group_id)
             if stored is None:
                 return None
-            count = self._counts(conn, org_id, [group_id]).get(group_id, 0)
+            count = directory.member_counts([group_id]).get(group_id, 0)
             matched, members = directory.page(USER_TYPE, _query(node, page))
         return GroupRow(stored, count), matched, [Member(s, []) for s in members]
-
-    @staticmethod
-    def _counts(conn: Any, org_id: int, group_ids: list[str]) -> dict[str, int]:
-        if not group_ids:
-            return {}
-        m = t.memberships.c
-        rows = conn.execute(select(m.group_id, func.count()).where(
-            m.org_id == org_id, m.group_id.in_(group_ids)).group_by(m.group_id))
-        return {g: int(n) for g, n in rows}

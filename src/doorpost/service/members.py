@@ -15,7 +15,8 @@ from doorpost.service import session_cookies
 from doorpost.service.access import Decision, Doors, opens_doors
 from doorpost.service.directory_view import person_name
 from doorpost.store.database import Database
-from doorpost.store.directory import Directory, now_us
+from doorpost.store.directory import Directory
+from doorpost.service.clock import now_us
 from doorpost.store.doors import Door
 from doorpost.store.orgs import Organization, OrgStore
 from doorpost.store.saml import SamlStore

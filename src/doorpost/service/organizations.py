@@ -16,9 +16,14 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from doorpost.service import tokens
-from doorpost.service.errors import AdminError, NotFoundError, NotPermittedError
+from doorpost.service.errors import (
+    AdminError,
+    NotFoundError,
+    NotPermittedError,
+    admin_write,
+)
 from doorpost.store.database import Database
-from doorpost.store.directory import now_us
+from doorpost.service.clock import now_us
 from doorpost.store.orgs import Organization, OrgStore, TokenRecord
 
 MAX_ACTIVE_TOKENS = 2
@@ -77,7 +82,7 @@ class Organizations:
         if not SLUG.match(slug):
             raise AdminError(f"'{slug}' is not a valid slug: use lowercase letters, digits "
                              "and hyphens (1-64 characters).")
-        with self.db.write() as conn:
+        with admin_write(self.db) as conn:
             store = OrgStore(conn)
             if store.by_slug(slug) is not None:
                 raise AdminError(f"An organization with slug '{slug}' already exists.")
@@ -114,7 +119,7 @@ class Organizations:
         return self._update(slug, scim_enabled=False)
 
     def _update(self, slug: str, **values: object) -> Organization:
-        with self.db.write() as conn:
+        with admin_write(self.db) as conn:
             store = OrgStore(conn)
             org = store.by_slug(slug)
             if org is None:
@@ -126,7 +131,7 @@ class Organizations:
 
     # -- tokens ----------------------------------------------------------------------
     def create_token(self, slug: str, name: str | None = None) -> IssuedToken:
-        with self.db.write() as conn:
+        with admin_write(self.db) as conn:
             store = OrgStore(conn)
             org = store.by_slug(slug)
             if org is None:
@@ -154,6 +159,6 @@ class Organizations:
 
     def revoke_token(self, slug: str, token_id: str) -> None:
         org = self.get(slug)
-        with self.db.write() as conn:
+        with admin_write(self.db) as conn:
             if not OrgStore(conn).revoke_token(org.id, token_id, now_us()):
                 raise NotFoundError(f"No active token '{token_id}' in '{slug}'.")

@@ -19,11 +19,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from doorpost.service import session_cookies, tokens
-from doorpost.service.errors import AdminError, NotFoundError
+from doorpost.service.errors import AdminError, NotFoundError, admin_write
 from doorpost.service.organizations import organization
 from doorpost.scim.text import fold
 from doorpost.store.database import Database
-from doorpost.store.directory import now_us
+from doorpost.service.clock import now_us
 from doorpost.store.orgs import Organization, OrgStore
 from doorpost.store.owners import Owner, OwnerStore, Session
 
@@ -99,7 +99,7 @@ class Owners:
         if not EMAIL.match(email) or len(email) > 320:
             raise AdminError(f"'{email}' is not an email address.")
         token = secrets.token_urlsafe(32)
-        with self.db.write() as conn:
+        with admin_write(self.db) as conn:
             org = organization(conn, slug)
             store = OwnerStore(conn)
             if store.in_org(org.id, email) is not None:
@@ -115,7 +115,7 @@ class Owners:
         """A new one-time link for an owner (a reset, or a lost invitation); the older
         link of that account stops working."""
         token = secrets.token_urlsafe(32)
-        with self.db.write() as conn:
+        with admin_write(self.db) as conn:
             org = organization(conn, slug)
             store = OwnerStore(conn)
             owner = store.in_org(org.id, email.strip())
@@ -133,7 +133,7 @@ class Owners:
         if not EMAIL.match(email_ci) or len(email_ci) > 320:
             return None
         key = f"reset:{email_ci}"
-        with self.db.write() as conn:
+        with admin_write(self.db) as conn:
             store = OwnerStore(conn)
             store.lock_address(key)
             at = now_us()
@@ -156,7 +156,7 @@ class Owners:
         oneself from the console (another owner, or the operator, can)."""
         if by is not None and by.id == owner_id:
             raise AdminError("You cannot remove yourself; another owner can.")
-        with self.db.write() as conn:
+        with admin_write(self.db) as conn:
             org = organization(conn, slug)
             store = OwnerStore(conn)
             if len(store.of_org(org.id)) <= 1:
@@ -183,7 +183,7 @@ class Owners:
     def set_password(self, token: str, password: str) -> Owner:
         if len(password) < MIN_PASSWORD:
             raise AdminError(f"Choose a password of at least {MIN_PASSWORD} characters.")
-        with self.db.write() as conn:
+        with admin_write(self.db) as conn:
             store = OwnerStore(conn)
             owner = store.by_setup_digest(_digest(token), now_us())
             if owner is None:
@@ -201,7 +201,7 @@ class Owners:
         failure, atomically with the check of the count, before the password is verified,
         and a success clears the count. Returns the address's oldest account."""
         email_ci = fold(email.strip())
-        with self.db.write() as conn:
+        with admin_write(self.db) as conn:
             store = OwnerStore(conn)
             store.lock_address(email_ci)
             at = now_us()
@@ -216,7 +216,7 @@ class Owners:
                      password)
         if not ok or owner is None or owner.password_hash is None:
             raise LoginRefused("Wrong email address or password.")
-        with self.db.write() as conn:
+        with admin_write(self.db) as conn:
             OwnerStore(conn).clear_failures(email_ci)
         return owner
 
@@ -225,7 +225,7 @@ class Owners:
         only as a digest; the organization id lets the lookup use the primary key)."""
         cookie, digest = session_cookies.new_cookie(owner.org_id)
         at = now_us()
-        with self.db.write() as conn:
+        with admin_write(self.db) as conn:
             OwnerStore(conn).add_session(owner.org_id, digest, owner.id,
                                          secrets.token_urlsafe(32), at,
                                          at + SESSION_SECONDS * 1_000_000)
@@ -250,5 +250,5 @@ class Owners:
     def end_session(self, cookie: str | None) -> None:
         parsed = session_cookies.parse_cookie(cookie)
         if parsed is not None:
-            with self.db.write() as conn:
+            with admin_write(self.db) as conn:
                 OwnerStore(conn).end_session(*parsed)

@@ -41,7 +41,7 @@ from saml2.sigver import SigverError, get_xmlsec_binary
 
 from doorpost.service.errors import AdminError
 from doorpost.store.database import Database
-from doorpost.store.directory import now_us
+from doorpost.service.clock import now_us
 from doorpost.store.owners import OwnerStore, SsoConnection
 from doorpost.store.saml import SamlStore, SpKeys
 

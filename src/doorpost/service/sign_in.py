@@ -38,7 +38,8 @@ from doorpost.service.saml import (
 )
 from doorpost.store.activity import ActivityRow, ActivityStore
 from doorpost.store.database import Database
-from doorpost.store.directory import Directory, now_us
+from doorpost.store.directory import Directory
+from doorpost.service.clock import now_us
 from doorpost.store.orgs import Organization, OrgStore
 from doorpost.store.owners import Owner, OwnerStore, SsoConnection
 from doorpost.store.saml import SamlStore

@@ -20,7 +20,7 @@ from defusedxml.common import DefusedXmlException
 from doorpost.service.errors import AdminError, NotFoundError, NotPermittedError
 from doorpost.service.saml import Endpoints
 from doorpost.store.database import Database
-from doorpost.store.directory import now_us
+from doorpost.service.clock import now_us
 from doorpost.store.orgs import OrgStore
 from doorpost.store.owners import OwnerStore, SsoConnection
 

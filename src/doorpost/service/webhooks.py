@@ -15,7 +15,7 @@ from doorpost.service.organizations import organization
 from doorpost.service.errors import AdminError, NotFoundError
 from doorpost.store.changes import ChangeStore
 from doorpost.store.database import Database
-from doorpost.store.directory import now_us
+from doorpost.service.clock import now_us
 from doorpost.store.event_keys import EventKeyStore
 from doorpost.store.orgs import Organization
 from doorpost.store.webhooks import Attempt, Webhook, WebhookStore

@@ -1,8 +1,9 @@
 """The database handle: an engine plus read and write transactions.
 
 `write()` is the unit of work: everything done inside commits together or not at all, which
-is how every SCIM write stays atomic. Driver errors that mean "already taken" become
-`Uniqueness` here, the one place that knows about driver exceptions.
+is how every SCIM write stays atomic. Driver errors that mean "already taken" become the
+store's `Duplicate` here, the one place that knows about driver exceptions; each service
+says what that means in its own terms.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from doorpost.scim.errors import Uniqueness
 from doorpost.store.engine import make_engine
+from doorpost.store.errors import Duplicate
 
 
 class Busy(Exception):
@@ -80,8 +81,8 @@ class Database:
                     hook()
             except IntegrityError as exc:
                 if _is_unique_violation(exc):
-                    raise Uniqueness("A unique attribute is already taken in this "
-                                     "organization.") from exc
+                    raise Duplicate("A unique value is already taken in this "
+                                    "organization.") from exc
                 raise
             except OperationalError as exc:
                 if _is_transient(exc):

@@ -7,7 +7,6 @@ listed rows, so a group PATCH never loads the member list.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -29,20 +28,17 @@ from sqlalchemy import (
 import orjson
 from sqlalchemy.dialects import postgresql, sqlite
 
-from doorpost.scim.errors import InvalidValue, Uniqueness
 from doorpost.scim.listing import ListQuery
 from doorpost.scim.patch import MemberChange
 from doorpost.scim.render import Meta
 from doorpost.scim.definitions import USER_TYPE as USER
 from doorpost.scim.schema import ResourceType
 from doorpost.scim.text import fold
-from doorpost.scim.values import folded_document, from_us
+from doorpost.scim.values import from_us
 from doorpost.store import tables as t
+from doorpost.store.errors import Duplicate, UnknownMembers
+from doorpost.store.storage import STORAGE, Storage, email_rows, storage
 from doorpost.store.filter_sql import FilterSql, text_collation
-
-
-def now_us() -> int:
-    return time.time_ns() // 1000
 
 
 @dataclass
@@ -59,16 +55,15 @@ def _stored(row: Any) -> Stored:
                                       row.version), row.created_us)
 
 
-def _readable(table: Any) -> Any:
-    """A resource's row as reads need it: everything but `doc_ci`, which only filters use
-    (reading it would parse a second copy of every document)."""
-    return select(*(c for c in table.c if c.name != "doc_ci"))
+def _readable(kept: Storage) -> Any:
+    """A resource's row as reads need it (`Storage.readable`)."""
+    return select(*kept.readable)
 
 
 # Statements built once: they run on nearly every request.
-_GET = {name: _readable(table).where(table.c.org_id == bindparam("org"),
-                                  table.c.id == bindparam("id"))
-        for name, table in (("User", t.users), ("Group", t.groups))}
+_GET = {name: _readable(kept).where(kept.table.c.org_id == bindparam("org"),
+                                    kept.table.c.id == bindparam("id"))
+        for name, kept in STORAGE.items()}
 _GET_FOR_UPDATE = {name: q.with_for_update() for name, q in _GET.items()}
 _m, _g, _u = t.memberships.c, t.groups.c, t.users.c
 _USER_GROUPS = (select(_m.user_id, _g.id, _g.display_name, _g.display_name_ci)
@@ -89,11 +84,13 @@ def _user_with_groups(backend: str) -> Any:
                          and_(_g.org_id == _m.org_id, _g.id == _m.group_id))
               .where(_m.org_id == _u.org_id, _m.user_id == _u.id)
               .correlate(t.users).scalar_subquery())
-    return _readable(t.users).add_columns(groups.label("groups_json")).where(
+    return _readable(STORAGE[USER.name]).add_columns(groups.label("groups_json")).where(
         _u.org_id == bindparam("org"), _u.id == bindparam("id"))
 
 
-_USER_WITH_GROUPS = {backend: _user_with_groups(backend) for backend in ("sqlite", "postgresql")}
+# For each type whose relation is small (a user's groups): the resource with it, by backend.
+_WITH_RELATION = {USER.name: {backend: _user_with_groups(backend)
+                              for backend in ("sqlite", "postgresql")}}
 
 
 def _in_group_order(groups: Iterable[Sequence[Any]]) -> list[tuple[str, str]]:
@@ -110,8 +107,9 @@ class Directory:
         self.org_id = org_id
         self.backend = backend
 
-    def _table(self, rt: ResourceType) -> Any:
-        return t.users if rt.name == "User" else t.groups
+    @staticmethod
+    def _table(rt: ResourceType) -> Any:
+        return storage(rt).table
 
     # -- reads -------------------------------------------------------------------------
     def get(self, rt: ResourceType, id_: str, *, for_update: bool = False) -> Stored | None:
@@ -122,11 +120,13 @@ class Directory:
         row = self.conn.execute(q, {"org": self.org_id, "id": id_}).first()
         return _stored(row) if row else None
 
-    def user_with_groups(self, id_: str) -> tuple[Stored, list[tuple[str, str]]] | None:
-        """A user and its groups (id, displayName) in one statement; see `user_groups`."""
+    def get_with_relation(self, rt: ResourceType, id_: str
+                          ) -> tuple[Stored, list[tuple[str, str]]] | None:
+        """A resource with a small relation and that relation, (id, display) in its order,
+        in one statement (a user and its groups; see `user_groups`)."""
         if "\x00" in id_:
             return None
-        row = self.conn.execute(_USER_WITH_GROUPS[self.backend],
+        row = self.conn.execute(_WITH_RELATION[rt.name][self.backend],
                                 {"org": self.org_id, "id": id_}).first()
         if row is None:
             return None
@@ -139,7 +139,7 @@ class Directory:
         """Resources by id in one query, in the order of `ids` (unknown ids are skipped)."""
         table = self._table(rt)
         ids = [i for i in ids if "\x00" not in i]
-        rows = {r.id: _stored(r) for r in self.conn.execute(_readable(table).where(
+        rows = {r.id: _stored(r) for r in self.conn.execute(_readable(storage(rt)).where(
             table.c.org_id == self.org_id, table.c.id.in_(list(ids))))} if ids else {}
         return [rows[i] for i in ids if i in rows]
 
@@ -148,7 +148,7 @@ class Directory:
         then as an email; the first that matches exactly one user wins."""
         users, emails = t.users, t.user_emails
         for key in [i for i in identities if i and "\x00" not in i]:
-            row = self.conn.execute(_readable(users).where(
+            row = self.conn.execute(_readable(STORAGE[USER.name]).where(
                 users.c.org_id == self.org_id, users.c.user_name_ci == key)).first()
             if row is not None:
                 return _stored(row)
@@ -187,7 +187,7 @@ class Directory:
             # walk every row of the organization in list order looking for the few matches.
             created = created + 0
         order += [created, table.c.id]
-        page = (_readable(table).where(*where).order_by(*order)
+        page = (_readable(storage(rt)).where(*where).order_by(*order)
                 .limit(query.count).offset(query.start_index - 1))
         return count, page
 
@@ -241,7 +241,7 @@ class Directory:
         order = [table.c.created_us, table.c.id] if forward else \
             [table.c.created_us.desc(), table.c.id.desc()]
         rows = [_stored(r) for r in self.conn.execute(
-            _readable(table).where(*where).order_by(*order).limit(count + 1))]
+            _readable(storage(rt)).where(*where).order_by(*order).limit(count + 1))]
         more = len(rows) > count
         rows = rows[:count]
         if not forward:
@@ -276,6 +276,15 @@ class Directory:
         for group_id, user_id in self.conn.execute(q):
             out[group_id].append(user_id)
         return out
+
+    def member_counts(self, group_ids: Sequence[str]) -> dict[str, int]:
+        """How many members each group has (groups without any are left out)."""
+        if not group_ids:
+            return {}
+        m = t.memberships.c
+        rows = self.conn.execute(select(m.group_id, func.count()).where(
+            m.org_id == self.org_id, m.group_id.in_(list(group_ids))).group_by(m.group_id))
+        return {g: int(n) for g, n in rows}
 
     def iter_members(self, group_id: str, batch: int = 2000
                      ) -> Iterator[list[tuple[str, str]]]:
@@ -326,9 +335,8 @@ class Directory:
         table = self._table(rt)
         self.conn.execute(insert(table).values(
             org_id=self.org_id, id=id_, doc=doc, version=1, created_us=at_us, modified_us=at_us,
-            **self._columns(rt, doc)))
-        if rt.name == "User":
-            self._write_emails(id_, doc, replace=False)
+            **storage(rt).columns(rt, doc)))
+        self._write_side_index(rt, id_, doc, replace=False)
         return Meta(id_, from_us(at_us), from_us(at_us), 1)
 
     def insert_users(self, users: Sequence[tuple[str, dict[str, Any]]], at_us: int) -> set[str]:
@@ -336,7 +344,7 @@ class Directory:
         decides: a userName already taken is skipped, not an error. Returns the ids written."""
         rows = [{"org_id": self.org_id, "id": id_, "doc": doc, "version": 1,
                  "created_us": at_us + i, "modified_us": at_us + i,
-                 **self._columns(USER, doc)}
+                 **STORAGE[USER.name].columns(USER, doc)}
                 for i, (id_, doc) in enumerate(users)]
         dialect_insert = postgresql.insert if self.backend == "postgresql" else sqlite.insert
         stmt = (dialect_insert(t.users).values(rows)
@@ -344,7 +352,7 @@ class Directory:
                 .returning(t.users.c.id))
         written = set(self.conn.execute(stmt).scalars())
         emails = [row for id_, doc in users if id_ in written
-                  for row in _email_rows(self.org_id, id_, doc)]
+                  for row in email_rows(self.org_id, id_, doc)]
         if emails:
             self.conn.execute(insert(t.user_emails), emails)
         return written
@@ -357,10 +365,9 @@ class Directory:
         version = current.meta.version + 1
         self.conn.execute(update(table).where(
             table.c.org_id == self.org_id, table.c.id == current.meta.id
-        ).values(doc=doc, version=version, modified_us=at_us, **self._columns(rt, doc)))
-        if rt.name == "User":
-            self._write_emails(current.meta.id, doc, replace=True)
-        if any(current.doc.get(k) != doc.get(k) for k in _SHOWN_BY_RELATED[rt.name]):
+        ).values(doc=doc, version=version, modified_us=at_us, **storage(rt).columns(rt, doc)))
+        self._write_side_index(rt, current.meta.id, doc, replace=True)
+        if any(current.doc.get(k) != doc.get(k) for k in storage(rt).shown_by_related):
             self.touch_related(rt, current.meta.id, at_us)
         return Meta(current.meta.id, current.meta.created, from_us(at_us), version)
 
@@ -375,10 +382,9 @@ class Directory:
 
     def touch_related(self, rt: ResourceType, id_: str, at_us: int) -> int:
         """Bump the version of every resource on the other side of `id_`'s memberships."""
-        m = t.memberships.c
-        own, other = (m.user_id, m.group_id) if rt.name == "User" else (m.group_id, m.user_id)
-        return self._touch(t.groups if rt.name == "User" else t.users,
-                           select(other).where(m.org_id == self.org_id, own == id_), at_us)
+        kept = storage(rt)
+        return self._touch(kept.related, select(kept.other).where(
+            t.memberships.c.org_id == self.org_id, kept.own == id_), at_us)
 
     def _touch(self, table: Any, ids: Any, at_us: int) -> int:
         return int(self.conn.execute(update(table).where(
@@ -388,51 +394,35 @@ class Directory:
     def delete(self, rt: ResourceType, id_: str, at_us: int) -> bool:
         table = self._table(rt)
         self.touch_related(rt, id_, at_us)  # their `members` / `groups` lose this resource
-        # Children first: SQLite honours ON DELETE CASCADE only with foreign_keys=ON.
-        if rt.name == "User":
-            self.conn.execute(delete(t.user_emails).where(
-                t.user_emails.c.org_id == self.org_id, t.user_emails.c.user_id == id_))
-            self.conn.execute(delete(t.memberships).where(
-                t.memberships.c.org_id == self.org_id, t.memberships.c.user_id == id_))
-            self.conn.execute(delete(t.member_suspensions).where(
-                t.member_suspensions.c.org_id == self.org_id,
-                t.member_suspensions.c.user_id == id_))
-        else:
-            self.conn.execute(delete(t.memberships).where(
-                t.memberships.c.org_id == self.org_id, t.memberships.c.group_id == id_))
-            self.conn.execute(delete(t.door_grants).where(
-                t.door_grants.c.org_id == self.org_id, t.door_grants.c.group_id == id_))
+        # Dependent rows first: SQLite honours ON DELETE CASCADE only with foreign_keys=ON.
+        for column in storage(rt).dependents:
+            self.conn.execute(delete(column.table).where(
+                column.table.c.org_id == self.org_id, column == id_))
         result = self.conn.execute(delete(table).where(table.c.org_id == self.org_id,
                                                        table.c.id == id_))
         return bool(result.rowcount)
 
-    @staticmethod
-    def _columns(rt: ResourceType, doc: dict[str, Any]) -> dict[str, Any]:
-        """The indexed columns and the folded document, derived from the document."""
-        folded = {"doc_ci": folded_document(doc, rt), "external_id": doc.get("externalId")}
-        if rt.name == "User":
-            return {**folded, "user_name": doc["userName"], "user_name_ci": fold(doc["userName"]),
-                    "display_name": doc.get("displayName"), "active": doc.get("active")}
-        return {**folded, "display_name": doc["displayName"],
-                "display_name_ci": fold(doc["displayName"])}
-
     def _check_unique(self, rt: ResourceType, doc: dict[str, Any], own_id: str | None) -> None:
-        """A clear 409 before the unique index would refuse the row (which stays the backstop)."""
-        table = self._table(rt)
-        column, attr = ((table.c.user_name_ci, "userName") if rt.name == "User"
-                        else (table.c.display_name_ci, "displayName"))
-        q = select(table.c.id).where(table.c.org_id == self.org_id, column == fold(doc[attr]))
+        """Refuse a taken unique value before the unique index would (it stays the backstop)."""
+        kept = storage(rt)
+        q = select(kept.table.c.id).where(kept.table.c.org_id == self.org_id,
+                                          kept.unique == fold(doc[rt.unique]))
         found = self.conn.execute(q).scalar_one_or_none()
         if found is not None and found != own_id:
-            raise Uniqueness(f"{attr} '{doc[attr]}' is already taken in this organization.")
+            raise Duplicate(f"{rt.unique} '{doc[rt.unique]}' is already taken in this "
+                            "organization.")
 
-    def _write_emails(self, user_id: str, doc: dict[str, Any], *, replace: bool) -> None:
-        e = t.user_emails
+    def _write_side_index(self, rt: ResourceType, id_: str, doc: dict[str, Any], *,
+                          replace: bool) -> None:
+        side = storage(rt).side
+        if side is None:
+            return
         if replace:
-            self.conn.execute(delete(e).where(e.c.org_id == self.org_id, e.c.user_id == user_id))
-        rows = _email_rows(self.org_id, user_id, doc)
+            self.conn.execute(delete(side.table).where(side.table.c.org_id == self.org_id,
+                                                       side.owner == id_))
+        rows = side.rows(self.org_id, id_, doc)
         if rows:
-            self.conn.execute(insert(e), rows)
+            self.conn.execute(insert(side.table), rows)
 
     # -- membership ----------------------------------------------------------------------
     def missing_users(self, ids: Iterable[str]) -> list[str]:
@@ -455,8 +445,9 @@ class Directory:
             if change.kind == "add":
                 missing = self.missing_users(change.ids)
                 if missing:
-                    raise InvalidValue(f"No user with id '{missing[0]}' in this organization; "
-                                       "members must be users of the same organization.")
+                    raise UnknownMembers(f"No user with id '{missing[0]}' in this "
+                                         "organization; members must be users of the same "
+                                         "organization.")
                 changed += self._insert_members(group_id, change.ids, at_us)
                 continue
             conditions: list[Any] = []
@@ -491,19 +482,6 @@ class Directory:
 
 
 WRITE_LOCK_SPACE = 0x5C1  # the advisory-lock namespace of SCIM writes (key: organization id)
-
-
-# What each resource type shows of itself in the other side's representation: a user's
-# display in a group's `members`, a group's name in a user's `groups`.
-_SHOWN_BY_RELATED = {"User": ("displayName", "userName"), "Group": ("displayName",)}
-
-
-def _email_rows(org_id: int, user_id: str, doc: dict[str, Any]) -> list[dict[str, Any]]:
-    """The `user_emails` index rows of a user: folded address and type, in list order."""
-    return [{"org_id": org_id, "user_id": user_id, "position": i,
-             "type_ci": fold(item["type"]) if item.get("type") else None,
-             "value_ci": fold(str(item["value"]))}
-            for i, item in enumerate(doc.get("emails") or []) if item.get("value")]
 
 
 def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:

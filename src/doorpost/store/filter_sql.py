@@ -13,6 +13,7 @@ Values are always bound parameters; `LIKE` wildcards in values are escaped.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -20,12 +21,13 @@ from typing import Any, Callable
 
 from sqlalchemy import ColumnElement, Float, Table, and_, cast, not_, or_, select, true
 
-from doorpost.scim.errors import InvalidFilter, InvalidValue
 from doorpost.scim.filter import And, Compare, Filter, Not, Or, Present, ValuePath
 from doorpost.scim.text import fold
 from doorpost.scim.values import instant_us
 from doorpost.scim.schema import BOOLEAN, DATETIME, DECIMAL, INTEGER, ResolvedPath, ResourceType
 from doorpost.store import tables as t
+from doorpost.store.errors import Unfilterable, Unsortable
+from doorpost.store.storage import storage
 from doorpost.store.json_sql import JsonSql
 
 
@@ -100,7 +102,8 @@ class FilterSql:
         self.rt = rt
         self.json = JsonSql(backend)
         self.org_id = org_id
-        self.table: Table = t.users if rt.name == "User" else t.groups
+        self.kept = storage(rt)
+        self.table: Table = self.kept.table
         # Text ordered by code point on both databases (SQLite's BINARY already is).
         self.collation = text_collation(backend)
         self.doc = self.table.c.doc_ci  # every JSON read: case-insensitive text is folded
@@ -146,14 +149,20 @@ class FilterSql:
         if isinstance(node, Or):
             return all(self.selective(i) for i in node.items)
         if isinstance(node, ValuePath):
-            return self.selective(node.filter) if node.path.attr.name in (
-                "emails", "groups", "members") else False
+            return self.selective(node.filter) if f"{node.path.attr.name.lower()}.value" \
+                in self.selective_paths else False
         if not isinstance(node, Compare) or node.op != "eq":
             return False
-        name = node.path.dotted.lower()
-        indexed = {"id", "externalid", "emails.value", "groups.value", "members.value",
-                   "username" if self.rt.name == "User" else "displayname"}
-        return name in indexed
+        return node.path.dotted.lower() in self.selective_paths
+
+    @functools.cached_property
+    def selective_paths(self) -> frozenset[str]:
+        """The lower-cased paths an `eq` on which an index answers."""
+        side = self.kept.side
+        relation = self.rt.relation
+        return frozenset({"id", "externalid", self.rt.unique.lower(),
+                          *([f"{side.attr}.value"] if side else []),
+                          *([f"{relation.name}.value"] if relation else [])})
 
     # -- single-valued attributes ------------------------------------------------------
     def operand(self, path: ResolvedPath) -> Operand:
@@ -165,15 +174,12 @@ class FilterSql:
             "meta.created": Operand(c.created_us, "time_us"),
             "meta.lastmodified": Operand(c.modified_us, "time_us"),
         }
-        if self.rt.name == "User":
-            columns["username"] = Operand(c.user_name_ci, "text_ci")
-            columns["active"] = Operand(c.active, "bool")
-        else:
-            columns["displayname"] = Operand(c.display_name_ci, "text_ci")
+        columns.update({attr: Operand(c[column], kind)
+                        for attr, (column, kind) in self.kept.indexed.items()})
         if name in columns:
             return columns[name]
         if name.startswith("meta."):
-            raise InvalidFilter(f"'{path.dotted}' cannot be used in a filter.")
+            raise Unfilterable(f"'{path.dotted}' cannot be used in a filter.")
         keys = self.keys(path)
         return self.json_operand(self.doc, keys, path)
 
@@ -185,7 +191,7 @@ class FilterSql:
         if attr.type in (INTEGER, DECIMAL):
             return Operand(self.json.number(doc, keys), "number")
         if attr.type == DATETIME:
-            raise InvalidFilter(f"'{path.dotted}' cannot be used in a filter.")
+            raise Unfilterable(f"'{path.dotted}' cannot be used in a filter.")
         return Operand(self.json.text(doc, keys), "text_ci" if attr.folds else "text")
 
     @staticmethod
@@ -206,17 +212,17 @@ class FilterSql:
         c = self.table.c
         # Relations are searched from their own index and joined back by id (`id IN (…)`),
         # so `emails.value eq` or `members[value eq]` never scans the resource table.
-        if self.rt.name == "User" and attr == "emails" and subs and subs <= {"value", "type"}:
-            e = t.user_emails.c
-            fields = {"value": Operand(e.value_ci, "text_ci"), "type": Operand(e.type_ci, "text_ci")}
+        side = self.kept.side
+        if side is not None and attr == side.attr and subs and subs <= set(side.fields):
+            fields = {name: Operand(column, "text_ci") for name, column in side.fields.items()}
             assert inner is not None
             cond = self.element_where(inner, lambda s: fields[s])
-            return c.id.in_(select(e.user_id).where(e.org_id == self.org_id, cond))
-        if (self.rt.name, attr) in (("User", "groups"), ("Group", "members")):
+            return c.id.in_(select(side.owner).where(side.table.c.org_id == self.org_id, cond))
+        if self.rt.is_relation(attr):
             m = t.memberships.c
-            own, other = (m.user_id, m.group_id) if attr == "groups" else (m.group_id, m.user_id)
+            own, other = self.kept.own, self.kept.other
             if not subs <= {"value"}:
-                raise InvalidFilter(f"Only '{attr}.value' can be used in a filter.")
+                raise Unfilterable(f"Only '{attr}.value' can be used in a filter.")
             cond = self.element_where(inner, lambda s: Operand(other, "text")) \
                 if inner is not None else m.org_id == self.org_id
             return c.id.in_(select(own).where(m.org_id == self.org_id, cond))
@@ -243,7 +249,7 @@ class FilterSql:
         if isinstance(node, Not):
             return not_(self.element_where(node.item, field))
         if isinstance(node, ValuePath):
-            raise InvalidFilter("Value paths cannot be nested.")
+            raise Unfilterable("Value paths cannot be nested.")
         sub = node.path.sub.name if node.path.sub else "value"
         operand = field(sub)
         if isinstance(node, Present):
@@ -266,8 +272,8 @@ class FilterSql:
             return key.collate(self.collation) if self.collation and sub.string_like else key
         try:
             operand = self.operand(path)
-        except InvalidFilter as exc:  # meta.location, meta.version: nothing to order by
-            raise InvalidValue(f"Cannot sort by '{path.dotted}'.") from exc
+        except Unfilterable as exc:  # meta.location, meta.version: nothing to order by
+            raise Unsortable(f"Cannot sort by '{path.dotted}'.") from exc
         if operand.kind in ("text", "text_ci") and self.collation:
             return operand.expr.collate(self.collation)
         return operand.expr

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, and_, false, not_, or_, true
 
-from doorpost.scim.errors import InvalidPath
 from doorpost.scim.filter import And, Filter, Not, Or, Present, ValuePath
 from doorpost.store import tables as t
+from doorpost.store.errors import BadMemberSelection
 from doorpost.store.filter_sql import Operand, compare
 
 
@@ -23,7 +23,7 @@ def member_condition(node: Filter, collation: str | None = None) -> ColumnElemen
     if isinstance(node, Not):
         return not_(member_condition(node.item, collation))
     if isinstance(node, ValuePath):
-        raise InvalidPath("Value paths cannot be nested.")
+        raise BadMemberSelection("Value paths cannot be nested.")
     sub = node.path.sub.name if node.path.sub else "value"
     if sub == "type":  # every member is a User: the condition is constant
         if isinstance(node, Present):
@@ -31,7 +31,7 @@ def member_condition(node: Filter, collation: str | None = None) -> ColumnElemen
         is_user = str(node.value).lower() == "user"
         return true() if (node.op == "eq") == is_user else false()
     if sub != "value":
-        raise InvalidPath(f"Members can be selected by 'value' or 'type', not '{sub}'.")
+        raise BadMemberSelection(f"Members can be selected by 'value' or 'type', not '{sub}'.")
     operand = Operand(t.memberships.c.user_id, "text")
     if isinstance(node, Present):
         return operand.expr.is_not(None)
