@@ -13,7 +13,7 @@ from doorpost.service.organizations import Organizations
 from doorpost.store import tables as t
 from doorpost.store.database import Database
 from doorpost.scim.definitions import USER_TYPE
-from doorpost.store.directory import Directory
+from doorpost.store.directory import Directory, get_with_relation
 
 NAMES = st.text(alphabet="aAbBéÉßẞzZ İı-1", min_size=1, max_size=6)
 
@@ -45,8 +45,9 @@ def test_both_reads_of_a_users_groups_agree(db: Database, names: list[str],
         directory = Directory(conn, org.id, db.backend)
         many = directory.user_groups(users)
         for u in users:
-            one = directory.get_with_relation(USER_TYPE, u)
+            one = get_with_relation(db, org.id, USER_TYPE, u)  # the prepared statement
             assert one is not None
+            assert one[0] == directory.get(USER_TYPE, u)  # decodes as SQLAlchemy does
             assert one[1] == many[u]
             assert [name for _, name in many[u]] == sorted(
                 (name for _, name in many[u]), key=fold)

@@ -6,8 +6,8 @@ import contextlib
 import json
 import logging
 import re
+import os
 import time
-import uuid
 from typing import Any, AsyncIterator, Callable, Sequence
 
 from starlette.applications import Starlette
@@ -129,7 +129,7 @@ def build_http_app(db: Database, scim: ScimApi, console: ASGIApp | None = None,
         started = time.perf_counter()
         given = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode(
             "latin-1").strip()
-        request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        request_id = given if REQUEST_ID.fullmatch(given) else os.urandom(16).hex()
         seen: dict[str, Any] = {"status": 500}
         scope = dict(scope)
         scope["doorpost"] = seen  # the SCIM API notes who called

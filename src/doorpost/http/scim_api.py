@@ -65,7 +65,9 @@ class ScimApi:
     def base_url(self, request: Request) -> str:
         if self.public_url:
             return f"{self.public_url}/scim/v2"
-        return f"{request.url.scheme}://{request.url.netloc}/scim/v2"
+        scope = request.scope  # not `request.url`, which parses the whole URL again
+        host = request.headers.get("host") or "{}:{}".format(*scope.get("server", ("", "")))
+        return f"{scope.get('scheme', 'http')}://{host}/scim/v2"
 
     async def __call__(self, request: Request) -> Response:
         started = time.perf_counter_ns()
@@ -127,7 +129,7 @@ class ScimApi:
 
         address = request.client.host if request.client else ""
 
-        def run() -> Answer:
+        def run() -> Response:
             try:
                 caller = authenticate(self.db, authorization)
             except Unauthorized:
@@ -146,11 +148,13 @@ class ScimApi:
                 seen["dialect"] = dialect.name
             audit = Audit(caller, method, request_line(request), started_ns, dialect,
                           rt.name if rt else None) if self.record is not None else None
-            return action(caller, dialect, body, request, audit)
+            answer = action(caller, dialect, body, request, audit)
+            state["outcome"] = answer
+            # Rendered here, on the same thread: the first chunks of a body may read (a
+            # group's first batch of members), and on PostgreSQL no read runs on the loop.
+            return answer_response(answer, base, produce_on_loop=self.db.runs_inline)
 
-        answer = run() if self.db.runs_inline else await run_in_threadpool(run)
-        state["outcome"] = answer
-        return answer_response(answer, base, produce_on_loop=self.db.runs_inline)
+        return run() if self.db.runs_inline else await run_in_threadpool(run)
 
     def action(self, method: str, rt: ResourceType | None, segments: list[str]
                ) -> Callable[[Caller, Reading, Body | None, Request, Audit | None], Answer]:

@@ -14,7 +14,7 @@ from doorpost.service import tokens
 from doorpost.service.organizations import scim_serves
 from doorpost.store.database import Database
 from doorpost.service.clock import now_us
-from doorpost.store.orgs import Organization, OrgStore
+from doorpost.store.orgs import Organization, OrgStore, find_by_digest
 
 
 @dataclass(frozen=True)
@@ -28,8 +28,7 @@ class Caller:
 def authenticate(db: Database, authorization: str | None) -> Caller:
     presented = tokens.presented(authorization)
     digest = tokens.digest(presented)  # hashed even when empty: same work either way
-    with db.single_read() as conn:
-        found = OrgStore(conn).find_by_digest(digest)
+    found = find_by_digest(db, digest)
     if found is None or not presented:
         raise Unauthorized("Missing or invalid bearer token.")
     record, stored, org = found

@@ -46,7 +46,7 @@ from doorpost.service.passwords import StoredPassword, hash_password
 from doorpost.service.results import Answer, Page, Related, ResourceView
 from doorpost.store import errors as refused
 from doorpost.store.database import Database, TransientConflict
-from doorpost.store.directory import Directory, Stored
+from doorpost.store.directory import Directory, Stored, get_with_relation
 
 # What the store's refusals mean to a SCIM client (RFC 7644 §3.12).
 SCIM_TERMS: dict[type[refused.Refused], Callable[[str], ScimError]] = {
@@ -200,8 +200,7 @@ class ScimService:
         if relation is not None and not relation.large:
             # The hot path (a user): the resource and its relation in one statement, its
             # own snapshot, no BEGIN/COMMIT.
-            with self.db.single_read() as conn:
-                found = self._directory(conn, caller).get_with_relation(rt, id_)
+            found = get_with_relation(self.db, caller.org.id, rt, id_)
             if found is None:
                 raise NotFound(f"{rt.name} '{id_}' not found.")
             stored, groups = found

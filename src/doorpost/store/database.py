@@ -8,10 +8,12 @@ says what that means in its own terms.
 
 from __future__ import annotations
 
+import collections
 import contextlib
-from typing import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Mapping
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, Select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -89,6 +91,30 @@ class Database:
                     raise TransientConflict(str(exc.orig)) from exc
                 raise
 
+    def first(self, prepared: Prepared, params: Mapping[str, Any]) -> Any | None:
+        """The first row of a prepared SELECT, read in one statement on the driver's own
+        connection (autocommit: a single SELECT is its own snapshot), or None."""
+        compiled = prepared.on(self.engine)
+        try:
+            raw = self.engine.raw_connection()
+        except PoolTimeout as exc:
+            raise Busy("every database connection is in use") from exc
+        try:
+            driver: Any = raw.driver_connection
+            if self.backend == "postgresql":
+                driver.autocommit = True  # no BEGIN/ROLLBACK round trips around one SELECT
+            try:
+                cursor = raw.cursor()
+                cursor.execute(compiled.sql, compiled.arguments(params))
+                row = cursor.fetchone()
+                cursor.close()
+            finally:
+                if self.backend == "postgresql":
+                    driver.autocommit = False
+        finally:
+            raw.close()
+        return None if row is None else compiled.row(row)
+
     def ping(self) -> None:
         """Raise unless the database answers."""
         with self.single_read() as conn:
@@ -119,3 +145,50 @@ def _is_transient(exc: OperationalError) -> bool:
 def _is_unique_violation(exc: IntegrityError) -> bool:
     text = str(exc.orig).lower()
     return "unique" in text or "duplicate key" in text
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    order: tuple[str, ...] | None  # positional parameters' names (SQLite), else named
+    processors: tuple[Callable[[Any], Any] | None, ...]
+    make: Callable[..., Any]  # the row type: a named tuple of the statement's columns
+    defaults: dict[str, Any]  # the values bound when the statement was built
+
+    def arguments(self, params: Mapping[str, Any]) -> Any:
+        values = {**self.defaults, **params}
+        return tuple(values[n] for n in self.order) if self.order is not None else values
+
+    def row(self, values: tuple[Any, ...]) -> Any:
+        return self.make(*(v if p is None or v is None else p(v)
+                           for p, v in zip(self.processors, values)))
+
+
+class Prepared:
+    """A SELECT compiled once per database and run on the driver's cursor by
+    `Database.first`: the reads every request makes (its token, a user by id) skip the
+    per-statement machinery of SQLAlchemy's `Connection.execute`, about 40 µs of the
+    0.1 ms such a read costs (measured by cProfile), and decode their columns with the
+    same type processors SQLAlchemy would use. Column names must be unique (label them)."""
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        self._by_dialect: dict[str, _Compiled] = {}
+
+    def on(self, engine: Engine) -> _Compiled:
+        key = engine.dialect.name
+        found = self._by_dialect.get(key)
+        if found is None:
+            dialect = engine.dialect
+            compiled = self.statement.compile(dialect=dialect)
+            order = tuple(compiled.positiontup) if compiled.positional and \
+                compiled.positiontup is not None else None
+            columns = list(self.statement.selected_columns)
+            names = [str(c.key) for c in columns]
+            assert len(set(names)) == len(names), f"duplicate column names: {names}"
+            processors = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None)
+                               for c in columns)
+            found = _Compiled(str(compiled), order, processors,
+                              collections.namedtuple("Row", names), dict(compiled.params))
+            self._by_dialect[key] = found
+        return found

@@ -36,6 +36,7 @@ from doorpost.scim.schema import ResourceType
 from doorpost.scim.text import fold
 from doorpost.scim.values import from_us
 from doorpost.store import tables as t
+from doorpost.store.database import Database, Prepared
 from doorpost.store.errors import Duplicate, UnknownMembers
 from doorpost.store.storage import STORAGE, Storage, email_rows, storage
 from doorpost.store.filter_sql import FilterSql, text_collation
@@ -89,7 +90,7 @@ def _user_with_groups(backend: str) -> Any:
 
 
 # For each type whose relation is small (a user's groups): the resource with it, by backend.
-_WITH_RELATION = {USER.name: {backend: _user_with_groups(backend)
+_WITH_RELATION = {USER.name: {backend: Prepared(_user_with_groups(backend))
                               for backend in ("sqlite", "postgresql")}}
 
 
@@ -97,6 +98,22 @@ def _in_group_order(groups: Iterable[Sequence[Any]]) -> list[tuple[str, str]]:
     """The one order of a user's groups: by folded displayName, code point by code point
     (the same on both databases, whatever their collation), then id."""
     return [(g[0], g[1]) for g in sorted(groups, key=lambda g: (g[2] or "", g[0]))]
+
+
+def get_with_relation(db: Database, org_id: int, rt: ResourceType, id_: str
+                      ) -> tuple[Stored, list[tuple[str, str]]] | None:
+    """A resource with a small relation and that relation, (id, display) in its order, in
+    one prepared statement (a user and its groups; see `Directory.user_groups`): a GET by
+    id is then a single snapshot, with no BEGIN/COMMIT."""
+    if "\x00" in id_:
+        return None  # no id holds a NUL (and PostgreSQL cannot compare one)
+    row = db.first(_WITH_RELATION[rt.name][db.backend], {"org": org_id, "id": id_})
+    if row is None:
+        return None
+    groups = row.groups_json
+    if isinstance(groups, str):  # SQLite answers JSON as text
+        groups = orjson.loads(groups)
+    return _stored(row), _in_group_order(groups or [])
 
 
 class Directory:
@@ -119,21 +136,6 @@ class Directory:
             else _GET[rt.name]
         row = self.conn.execute(q, {"org": self.org_id, "id": id_}).first()
         return _stored(row) if row else None
-
-    def get_with_relation(self, rt: ResourceType, id_: str
-                          ) -> tuple[Stored, list[tuple[str, str]]] | None:
-        """A resource with a small relation and that relation, (id, display) in its order,
-        in one statement (a user and its groups; see `user_groups`)."""
-        if "\x00" in id_:
-            return None
-        row = self.conn.execute(_WITH_RELATION[rt.name][self.backend],
-                                {"org": self.org_id, "id": id_}).first()
-        if row is None:
-            return None
-        groups = row.groups_json
-        if isinstance(groups, str):  # SQLite answers JSON as text
-            groups = orjson.loads(groups)
-        return _stored(row), _in_group_order(groups or [])
 
     def get_many(self, rt: ResourceType, ids: Sequence[str]) -> list[Stored]:
         """Resources by id in one query, in the order of `ids` (unknown ids are skipped)."""

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from doorpost.store import tables as t
+from doorpost.store.database import Database, Prepared
 
 
 @dataclass(frozen=True)
@@ -57,11 +58,12 @@ def token_record(row: Any) -> TokenRecord:
 
 _tk, _o = t.scim_tokens, t.organizations
 # Built once: this runs on every SCIM request.
-_BY_DIGEST = (select(_tk, _o.c.slug, _o.c.name, _o.c.licensed, _o.c.sso_configured,
-                     _o.c.scim_enabled, _o.c.dialect, _o.c.created_us.label("org_created_us"),
-                     _o.c.cursor_key)
-              .join_from(_tk, _o, _o.c.id == _tk.c.org_id)
-              .where(_tk.c.digest == bindparam("digest")))
+_BY_DIGEST = Prepared(
+    select(_tk, _o.c.slug, _o.c.name.label("org_name"), _o.c.licensed, _o.c.sso_configured,
+           _o.c.scim_enabled, _o.c.dialect, _o.c.created_us.label("org_created_us"),
+           _o.c.cursor_key)
+    .join_from(_tk, _o, _o.c.id == _tk.c.org_id)
+    .where(_tk.c.digest == bindparam("digest")))
 
 
 class OrgStore:
@@ -116,16 +118,19 @@ class OrgStore:
             t.scim_tokens.c.revoked_us.is_(None)).values(revoked_us=at_us))
         return bool(result.rowcount)
 
-    def find_by_digest(self, digest: str) -> tuple[TokenRecord, str, Organization] | None:
-        """The token with this digest, its stored digest, and its organization."""
-        row = self.conn.execute(_BY_DIGEST, {"digest": digest}).first()
-        if row is None:
-            return None
-        org = Organization(row.org_id, row.slug, row.name, row.licensed, row.sso_configured,
-                           row.scim_enabled, row.dialect, row.org_created_us, row.cursor_key)
-        return token_record(row), row.digest, org
 
     def mark_used(self, org_id: int, token_id: str, at_us: int) -> None:
         self.conn.execute(update(t.scim_tokens).where(
             t.scim_tokens.c.org_id == org_id, t.scim_tokens.c.id == token_id
         ).values(last_used_us=at_us))
+
+
+def find_by_digest(db: Database, digest: str) -> tuple[TokenRecord, str, Organization] | None:
+    """The token with this digest, its stored digest, and its organization: one prepared
+    statement (`Prepared`), as every SCIM request asks it."""
+    row = db.first(_BY_DIGEST, {"digest": digest})
+    if row is None:
+        return None
+    org = Organization(row.org_id, row.slug, row.org_name, row.licensed, row.sso_configured,
+                       row.scim_enabled, row.dialect, row.org_created_us, row.cursor_key)
+    return token_record(row), row.digest, org

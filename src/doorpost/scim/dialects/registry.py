@@ -16,6 +16,8 @@ Every dialect gets the tolerant edge normalizations in `tolerant.py`.
 
 from __future__ import annotations
 
+import functools
+
 from doorpost.scim.dialects.base import RFC, Dialect, Reading
 from doorpost.scim.patch import PatchPolicy
 
@@ -41,12 +43,23 @@ DIALECTS: dict[str, Dialect] = {d.name: d for d in (RFC, ENTRA, OKTA, ONELOGIN, 
 
 
 def choose(pinned: str | None, user_agent: str, query_keys: set[str]) -> Reading:
-    """The dialect for one request: the organization's pin, else what the request shows."""
+    """The dialect for one request: the organization's pin, else what the request shows.
+    A new `Reading` each time (it may change its mind by the request's shape); the
+    decision itself is remembered, since every request of an identity provider asks the
+    same question (a user agent longer than 256 characters is decided afresh)."""
+    keys = frozenset(k.lower() for k in query_keys)
+    decided = _decided(pinned, user_agent, keys) if len(user_agent) <= 256 \
+        else _decided.__wrapped__(pinned, user_agent, keys)
+    return Reading(*decided)
+
+
+@functools.lru_cache(maxsize=512)
+def _decided(pinned: str | None, user_agent: str, keys: frozenset[str]
+             ) -> tuple[Dialect, str, Dialect | None]:
     if pinned and pinned in DIALECTS:
-        return Reading(DIALECTS[pinned], "pinned")
-    keys = {k.lower() for k in query_keys}
+        return DIALECTS[pinned], "pinned", None
     for dialect in (ENTRA, OKTA, ONELOGIN, JUMPCLOUD):
-        how = dialect.recognises(user_agent, keys)
+        how = dialect.recognises(user_agent, set(keys))
         if how:
-            return Reading(dialect, how)
-    return Reading(RFC, "default", shape_dialect=ENTRA)
+            return dialect, how, None
+    return RFC, "default", ENTRA
