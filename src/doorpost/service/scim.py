@@ -188,7 +188,10 @@ class ScimService:
             directory.apply_member_changes(new_id, added, at)
             feed.resource(_kind(rt), new_id, None, doc)
             feed.commit()
-            view = self._view(directory, rt, Stored(doc, meta), _projection(rt, params or {}))
+            projection = _projection(rt, params or {})
+            # A new resource's relation holds only what this request wrote into it.
+            view = self._view(directory, rt, Stored(doc, meta), projection) if added \
+                else ResourceView(rt, doc, meta, projection)
             return self._audited(conn, audit, Answer.of(
                 201, view, notes, changes_between(None, doc, added)))
 

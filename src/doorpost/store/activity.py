@@ -38,13 +38,16 @@ def _row(r: Any) -> ActivityRow:
                        list(r.notes or []), r.changes, r.error)
 
 
+_INSERT = insert(t.scim_requests)  # built once: every write's record, every batch
+
+
 class ActivityStore:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def insert_many(self, rows: Sequence[ActivityRow]) -> None:
         if rows:
-            self.conn.execute(insert(t.scim_requests), [
+            self.conn.execute(_INSERT, [
                 {k: storable(v) for k, v in {**r.__dict__, "notes": r.notes or None}.items()}
                 for r in rows])
 

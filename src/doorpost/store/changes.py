@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
 
 from doorpost.store import tables as t
 
@@ -43,6 +43,15 @@ class DoorRow:
     place_id: str | None
 
 
+# Built once: every write runs these (building and keying a statement costs more than
+# SQLite takes to run it).
+_o, _g = t.organizations.c, t.door_grants.c
+_TAKE_SEQ = (update(t.organizations).where(_o.id == bindparam("b_org"))
+             .values(event_seq=_o.event_seq + bindparam("b_n")).returning(_o.event_seq))
+_APPEND = insert(t.change_events)
+_GRANTS = select(_g.group_id, _g.door_id).where(_g.org_id == bindparam("org"))
+
+
 class ChangeStore:
     def __init__(self, conn: Connection, org_id: int) -> None:
         self.conn = conn
@@ -50,12 +59,10 @@ class ChangeStore:
 
     def append(self, events: Sequence[tuple[str, str, int, dict[str, Any]]]) -> int:
         """Append (id, type, time, data) events in order; returns the last sequence number."""
-        o = t.organizations.c
-        last = int(self.conn.execute(
-            update(t.organizations).where(o.id == self.org_id)
-            .values(event_seq=o.event_seq + len(events)).returning(o.event_seq)).scalar_one())
+        last = int(self.conn.execute(_TAKE_SEQ, {"b_org": self.org_id, "b_n": len(events)})
+                   .scalar_one())
         first = last - len(events) + 1
-        self.conn.execute(insert(t.change_events), [
+        self.conn.execute(_APPEND, [
             {"org_id": self.org_id, "seq": first + i, "id": id_, "type": type_,
              "time_us": at, "data": data} for i, (id_, type_, at, data) in enumerate(events)])
         return last
@@ -106,10 +113,8 @@ class ChangeStore:
 
     def grants(self) -> dict[str, frozenset[str]]:
         """Every group that opens a door, with the doors it opens."""
-        g = t.door_grants.c
         out: dict[str, set[str]] = {}
-        for group_id, door_id in self.conn.execute(
-                select(g.group_id, g.door_id).where(g.org_id == self.org_id)):
+        for group_id, door_id in self.conn.execute(_GRANTS, {"org": self.org_id}):
             out.setdefault(group_id, set()).add(door_id)
         return {k: frozenset(v) for k, v in out.items()}
 

@@ -66,6 +66,54 @@ _GET = {name: _readable(kept).where(kept.table.c.org_id == bindparam("org"),
                                     kept.table.c.id == bindparam("id"))
         for name, kept in STORAGE.items()}
 _GET_FOR_UPDATE = {name: q.with_for_update() for name, q in _GET.items()}
+# A write's statements, also built once per type (building and keying a statement costs
+# more than SQLite takes to run it): the unique check, the related resources' touch, the
+# side index's removal. A document's UPDATE is built once per set of columns (`_update`).
+_TAKEN = {name: select(kept.table.c.id).where(kept.table.c.org_id == bindparam("org"),
+                                              kept.unique == bindparam("value"))
+          for name, kept in STORAGE.items()}
+_TOUCH_RELATED = {
+    name: update(kept.related).where(
+        kept.related.c.org_id == bindparam("b_org"),
+        kept.related.c.id.in_(select(kept.other).where(
+            t.memberships.c.org_id == bindparam("b_org"), kept.own == bindparam("b_id"))))
+    .values(version=kept.related.c.version + 1, modified_us=bindparam("b_at"))
+    for name, kept in STORAGE.items()}
+_DROP_SIDE = {name: delete(kept.side.table).where(kept.side.table.c.org_id == bindparam("org"),
+                                                  kept.side.owner == bindparam("id"))
+              for name, kept in STORAGE.items() if kept.side is not None}
+_UPDATES: dict[tuple[str, tuple[str, ...]], Any] = {}
+
+
+_INSERT = {name: insert(kept.table) for name, kept in STORAGE.items()}
+_EQ_PAGES: dict[tuple[str, str], Any] = {}
+
+
+def _eq_page(kept: Storage, column: str) -> Any:
+    """A list page of `column = :value`, in the order `list_statements` gives a selective
+    filter (creation, hiding the (org, created) index, then id), built once per column."""
+    key = (kept.table.name, column)
+    stmt = _EQ_PAGES.get(key)
+    if stmt is None:
+        c = kept.table.c
+        stmt = _EQ_PAGES[key] = (
+            select(*kept.readable)
+            .where(c.org_id == bindparam("org"), c[column].is_not(None),
+                   c[column] == bindparam("value"))
+            .order_by(c.created_us + 0, c.id)
+            .limit(bindparam("limit")).offset(bindparam("offset")))
+    return stmt
+
+
+def _update(table: Any, columns: Sequence[str]) -> Any:
+    """`UPDATE table SET <columns> WHERE org_id = :w_org AND id = :w_id`, built once."""
+    key = (table.name, tuple(columns))
+    stmt = _UPDATES.get(key)
+    if stmt is None:
+        stmt = _UPDATES[key] = update(table).where(
+            table.c.org_id == bindparam("w_org"), table.c.id == bindparam("w_id")
+        ).values({c: bindparam(f"v_{c}") for c in columns})
+    return stmt
 _m, _g, _u = t.memberships.c, t.groups.c, t.users.c
 _USER_GROUPS = (select(_m.user_id, _g.id, _g.display_name, _g.display_name_ci)
                 .join_from(t.memberships, t.groups,
@@ -197,11 +245,18 @@ class Directory:
         """A page and the exact total. When the page itself shows where the results end
         (fewer rows than asked for), the total follows from it and is not counted again:
         an identity provider's match query costs one query, not two."""
-        count, page = self.list_statements(rt, query)
-        rows = [_stored(r) for r in self.conn.execute(page)] if query.count else []
+        eq = FilterSql(rt, self.backend, self.org_id).column_eq(query.filter) \
+            if query.filter is not None and query.sort_by is None else None
+        if eq is not None and query.count:  # the identity provider's lookup, built once
+            rows = [_stored(r) for r in self.conn.execute(_eq_page(storage(rt), eq[0]), {
+                "org": self.org_id, "value": eq[1], "limit": query.count,
+                "offset": query.start_index - 1})]
+        else:
+            rows = [_stored(r) for r in self.conn.execute(self.list_statements(rt, query)[1])] \
+                if query.count else []
         if query.count and len(rows) < query.count and (rows or query.start_index == 1):
             return query.start_index - 1 + len(rows), rows
-        return self.conn.execute(count).scalar_one(), rows
+        return self.conn.execute(self.list_statements(rt, query)[0]).scalar_one(), rows
 
     def search_page(self, parts: Sequence[tuple[ResourceType, ListQuery]], start: int,
                     count: int, sorted_by_key: bool, descending: bool
@@ -334,10 +389,9 @@ class Directory:
     # costs in proportion to its size.
     def insert(self, rt: ResourceType, id_: str, doc: dict[str, Any], at_us: int) -> Meta:
         self._check_unique(rt, doc, None)
-        table = self._table(rt)
-        self.conn.execute(insert(table).values(
-            org_id=self.org_id, id=id_, doc=doc, version=1, created_us=at_us, modified_us=at_us,
-            **storage(rt).columns(rt, doc)))
+        self.conn.execute(_INSERT[rt.name], {
+            "org_id": self.org_id, "id": id_, "doc": doc, "version": 1, "created_us": at_us,
+            "modified_us": at_us, **storage(rt).columns(rt, doc)})
         self._write_side_index(rt, id_, doc, replace=False)
         return Meta(id_, from_us(at_us), from_us(at_us), 1)
 
@@ -362,14 +416,18 @@ class Directory:
     def update(self, rt: ResourceType, current: Stored, doc: dict[str, Any], at_us: int) -> Meta:
         """Write a new document; bumps the version by one, and touches the related resources
         whose representation shows what changed (a group's name, a member's display)."""
-        self._check_unique(rt, doc, current.meta.id)
-        table = self._table(rt)
+        kept = storage(rt)
+        if fold(doc[rt.unique]) != fold(current.doc[rt.unique]):
+            self._check_unique(rt, doc, current.meta.id)
         version = current.meta.version + 1
-        self.conn.execute(update(table).where(
-            table.c.org_id == self.org_id, table.c.id == current.meta.id
-        ).values(doc=doc, version=version, modified_us=at_us, **storage(rt).columns(rt, doc)))
-        self._write_side_index(rt, current.meta.id, doc, replace=True)
-        if any(current.doc.get(k) != doc.get(k) for k in storage(rt).shown_by_related):
+        values = {"doc": doc, "version": version, "modified_us": at_us,
+                  **kept.columns(rt, doc)}
+        self.conn.execute(_update(kept.table, list(values)), {
+            "w_org": self.org_id, "w_id": current.meta.id,
+            **{f"v_{k}": v for k, v in values.items()}})
+        if kept.side is not None and current.doc.get(kept.side.attr) != doc.get(kept.side.attr):
+            self._write_side_index(rt, current.meta.id, doc, replace=True)
+        if any(current.doc.get(k) != doc.get(k) for k in kept.shown_by_related):
             self.touch_related(rt, current.meta.id, at_us)
         return Meta(current.meta.id, current.meta.created, from_us(at_us), version)
 
@@ -384,9 +442,8 @@ class Directory:
 
     def touch_related(self, rt: ResourceType, id_: str, at_us: int) -> int:
         """Bump the version of every resource on the other side of `id_`'s memberships."""
-        kept = storage(rt)
-        return self._touch(kept.related, select(kept.other).where(
-            t.memberships.c.org_id == self.org_id, kept.own == id_), at_us)
+        return int(self.conn.execute(_TOUCH_RELATED[rt.name], {
+            "b_org": self.org_id, "b_id": id_, "b_at": at_us}).rowcount)
 
     def _touch(self, table: Any, ids: Any, at_us: int) -> int:
         return int(self.conn.execute(update(table).where(
@@ -406,10 +463,8 @@ class Directory:
 
     def _check_unique(self, rt: ResourceType, doc: dict[str, Any], own_id: str | None) -> None:
         """Refuse a taken unique value before the unique index would (it stays the backstop)."""
-        kept = storage(rt)
-        q = select(kept.table.c.id).where(kept.table.c.org_id == self.org_id,
-                                          kept.unique == fold(doc[rt.unique]))
-        found = self.conn.execute(q).scalar_one_or_none()
+        found = self.conn.execute(_TAKEN[rt.name], {
+            "org": self.org_id, "value": fold(doc[rt.unique])}).scalar_one_or_none()
         if found is not None and found != own_id:
             raise Duplicate(f"{rt.unique} '{doc[rt.unique]}' is already taken in this "
                             "organization.")
@@ -420,8 +475,7 @@ class Directory:
         if side is None:
             return
         if replace:
-            self.conn.execute(delete(side.table).where(side.table.c.org_id == self.org_id,
-                                                       side.owner == id_))
+            self.conn.execute(_DROP_SIDE[rt.name], {"org": self.org_id, "id": id_})
         rows = side.rows(self.org_id, id_, doc)
         if rows:
             self.conn.execute(insert(side.table), rows)

@@ -19,7 +19,18 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Callable
 
-from sqlalchemy import ColumnElement, Float, Table, and_, cast, not_, or_, select, true
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Float,
+    Table,
+    and_,
+    cast,
+    not_,
+    or_,
+    select,
+    true,
+)
 
 from doorpost.scim.filter import And, Compare, Filter, Not, Or, Present, ValuePath
 from doorpost.scim.text import fold
@@ -163,6 +174,24 @@ class FilterSql:
         return frozenset({"id", "externalid", self.rt.unique.lower(),
                           *([f"{side.attr}.value"] if side else []),
                           *([f"{relation.name}.value"] if relation else [])})
+
+    def column_eq(self, node: Filter) -> tuple[str, str] | None:
+        """For `attr eq "text"` on a column of the resource's own row (an identity
+        provider's lookup: userName, externalId, id, displayName): that column's name and
+        the value as the column holds it (folded where the column is); else None. The
+        same operand and value `where` would compare, so both read the same rows."""
+        if not isinstance(node, Compare) or node.op != "eq" or not isinstance(node.value, str) \
+                or node.path.attr.multi_valued:
+            return None
+        try:
+            operand = self.operand(node.path)
+        except Unfilterable:
+            return None
+        column = operand.expr
+        if operand.kind not in ("text", "text_ci") or not isinstance(column, Column) \
+                or column.table is not self.table:
+            return None
+        return column.name, fold(node.value) if operand.kind == "text_ci" else node.value
 
     # -- single-valued attributes ------------------------------------------------------
     def operand(self, path: ResolvedPath) -> Operand:
