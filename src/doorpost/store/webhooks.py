@@ -95,18 +95,27 @@ class WebhookStore:
                 disabled_us=at_us, attempts=0, next_attempt_us=0)).rowcount)
 
     # -- the worker's side -----------------------------------------------------------
+    @staticmethod
+    def _due(now_us: int) -> Any:
+        w, o, r = t.webhooks.c, t.organizations.c, t.webhook_replays.c
+        waiting = or_(o.event_seq > w.cursor_seq, select(r.seq).where(
+            r.org_id == w.org_id, r.webhook_id == w.id).exists())
+        return (select(w.org_id, w.id)
+                .join_from(t.webhooks, t.organizations, o.id == w.org_id)
+                .where(w.disabled_us.is_(None), w.next_attempt_us <= now_us,
+                       w.lease_until_us < now_us, waiting))
+
+    def any_due(self, now_us: int) -> bool:
+        """Is any endpoint due (what `claim` would lease)? A read: a worker woken by every
+        commit asks this first, so it takes no write lock when there is nothing to send."""
+        return self.conn.execute(self._due(now_us).limit(1)).first() is not None
+
     def claim(self, owner: str, now_us: int, lease_us: int, limit: int, skip_locked: bool
               ) -> list[Webhook]:
         """Lease endpoints that are due: enabled, not leased, and with events beyond their
         cursor or replays waiting."""
-        w, o, r = t.webhooks.c, t.organizations.c, t.webhook_replays.c
-        waiting = or_(o.event_seq > w.cursor_seq, select(r.seq).where(
-            r.org_id == w.org_id, r.webhook_id == w.id).exists())
-        q = (select(w.org_id, w.id)
-             .join_from(t.webhooks, t.organizations, o.id == w.org_id)
-             .where(w.disabled_us.is_(None), w.next_attempt_us <= now_us,
-                    w.lease_until_us < now_us, waiting)
-             .order_by(w.next_attempt_us).limit(limit))
+        w = t.webhooks.c
+        q = self._due(now_us).order_by(w.next_attempt_us).limit(limit)
         if skip_locked:
             q = q.with_for_update(skip_locked=True, of=t.webhooks)
         keys = self.conn.execute(q).all()
