@@ -58,6 +58,20 @@ CLK = os.sysconf("SC_CLK_TCK")
 CLIENT = "wrk" if shutil.which("wrk") else "httpx"
 
 
+def _tree(pid: int) -> list[int]:
+    """`pid` and its descendants, from /proc."""
+    out, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        out.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                todo += [int(c) for c in task.read_text().split()]
+            except FileNotFoundError:
+                pass
+    return out
+
+
 def peer_python() -> Path:
     """scim2-server in its own environment (bench/.peer-venv), made on first use."""
     python = PEER_VENV / "bin" / "python"
@@ -71,7 +85,7 @@ def peer_python() -> Path:
 class Process:
     def __init__(self, name: str, command: list[str], env: dict[str, str], base: str,
                  ready: str) -> None:
-        self.name, self.base = name, base
+        self.name, self.base, self.env = name, base, env
         self.proc = subprocess.Popen(["taskset", "-c", "0", *command], env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
@@ -86,8 +100,16 @@ class Process:
             time.sleep(0.1)
 
     def cpu_s(self) -> float:
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK
+        """User + system time of the server and its child processes (a server that runs
+        its workers as children, like granian, is measured whole)."""
+        total = 0.0
+        for pid in _tree(self.proc.pid):
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except FileNotFoundError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / CLK
+        return total
 
     def peak_rss_mb(self) -> float:
         return peak_rss_mb(self.proc.pid)
