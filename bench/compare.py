@@ -9,10 +9,11 @@ Every server is one uvicorn worker pinned to CPU 0; the load comes from `wrk` (D
 package; C, one thread pinned to CPU 1, `--clients` (4) keep-alive connections, requests
 made by a Lua script), so the client never competes with the server for a core nor
 becomes the bottleneck itself. Without wrk, `--clients` Python processes with httpx
-(pinned to CPU 1) drive the load, and the table says so. Targets alternate round by round (Doorpost SQLite,
-peer, Doorpost PostgreSQL, peer, …), and each ratio is the median of the rounds' ratios,
-so drift in the machine's load moves both sides. Server CPU per request is read from
-/proc (user + system time of the server process over the round).
+(pinned to CPU 1) drive the load, and the table says so. Targets alternate round by round
+(Doorpost SQLite, peer, Doorpost PostgreSQL, peer, …), and each ratio is the median of
+the rounds' ratios, so drift in the machine's load moves both sides. Server CPU per
+request is read from /proc (user + system time of the server and its children over the
+round). Install wrk with `apt-get install wrk`.
 """
 
 from __future__ import annotations
@@ -271,7 +272,8 @@ def run_wrk(target: Process, token: str, op: str, users: list[tuple[str, str]],
     cpu, client_cpu = target.cpu_s(), _children_cpu_s()
     started = time.perf_counter()
     out = subprocess.run(["taskset", "-c", "1", "wrk", "-t1", f"-c{clients}",
-                          f"-d{max(1, round(seconds))}s", "--latency", "-s", str(folder / "bench.lua"),
+                          f"-d{max(1, round(seconds))}s", "--latency",
+                          "-s", str(folder / "bench.lua"),
                           f"http://{origin}"], env=env, stdout=subprocess.PIPE, text=True,
                          check=True).stdout
     wall = time.perf_counter() - started
@@ -322,24 +324,27 @@ def main() -> None:
     print(f"starting scim2-server 0.8.3 and Doorpost ({', '.join(backends)}); "
           f"seeding {args.users:,} users each", flush=True)
     peer = start_peer()
-    targets: dict[str, tuple[Process, str]] = {b: start_doorpost(b) for b in backends}
-    users = {"peer": seed(peer.base, "peer", args.users)}
-    for b, (proc, token) in targets.items():
-        users[b] = seed(proc.base, token, args.users)
-    rounds: dict[str, dict[str, list[dict[str, float]]]] = {}
-    for op in OPS:
-        for _ in range(args.rounds):
-            for b, (proc, token) in targets.items():  # alternate: Doorpost, peer, …
-                for name, (p, tok, us) in ((b, (proc, token, users[b])),
-                                           (f"peer-vs-{b}", (peer, "peer", users["peer"]))):
-                    rounds.setdefault(op, {}).setdefault(name, []).append(
-                        run_op(p, tok, op, us, args.seconds, args.clients))
-        print(f"  measured {op}", flush=True)
-    memory = {"scim2-server": peer.peak_rss_mb(),
-              **{f"doorpost-{b}": p.peak_rss_mb() for b, (p, _) in targets.items()}}
-    peer.stop()
-    for proc, _ in targets.values():
-        proc.stop()
+    targets: dict[str, tuple[Process, str]] = {}
+    try:  # every server is stopped, whatever happens to the run
+        for b in backends:
+            targets[b] = start_doorpost(b)
+        users = {"peer": seed(peer.base, "peer", args.users)}
+        for b, (proc, token) in targets.items():
+            users[b] = seed(proc.base, token, args.users)
+        rounds: dict[str, dict[str, list[dict[str, float]]]] = {}
+        for op in OPS:
+            for _ in range(args.rounds):
+                for b, (proc, token) in targets.items():  # alternate: Doorpost, peer, …
+                    for name, (p, tok, us) in ((b, (proc, token, users[b])),
+                                               (f"peer-vs-{b}", (peer, "peer", users["peer"]))):
+                        rounds.setdefault(op, {}).setdefault(name, []).append(
+                            run_op(p, tok, op, us, args.seconds, args.clients))
+            print(f"  measured {op}", flush=True)
+        memory = {"scim2-server": peer.peak_rss_mb(),
+                  **{f"doorpost-{b}": p.peak_rss_mb() for b, (p, _) in targets.items()}}
+    finally:
+        for proc in [peer, *(p for p, _ in targets.values())]:
+            proc.stop()
     report(rounds, backends, memory, args)
 
 

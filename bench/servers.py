@@ -41,18 +41,20 @@ def main() -> None:
     env = {**os.environ, "DOORPOST_DATABASE_URL": uvicorn.env["DOORPOST_DATABASE_URL"],
            "DOORPOST_LOG_LEVEL": "warning", "DOORPOST_RATE_LIMIT_ORG": "1000000/minute"}
     granian = _granian(env)
-    print(f"{'operation':<13} {'uvicorn/s':>10} {'granian/s':>10} {'ratio':>6}  CPU ms (u/g)")
-    for op in ("get_by_id", "username_eq"):
-        runs: dict[str, list[dict[str, float]]] = {"u": [], "g": []}
-        for _ in range(args.rounds):
-            runs["u"].append(run_wrk(uvicorn, token, op, users, args.seconds, 4))
-            runs["g"].append(run_wrk(granian, token, op, users, args.seconds, 4))
-        med = {k: statistics.median(r["per_s"] for r in v) for k, v in runs.items()}
-        cpu = {k: statistics.median(r["server_cpu_ms"] for r in v) for k, v in runs.items()}
-        print(f"{op:<13} {med['u']:>10,.0f} {med['g']:>10,.0f} {med['g'] / med['u']:>5.2f}x  "
-              f"{cpu['u']:.2f} / {cpu['g']:.2f}")
-    granian.stop()
-    uvicorn.stop()
+    try:
+        print(f"{'operation':<13} {'uvicorn/s':>10} {'granian/s':>10} {'ratio':>6}  CPU ms (u/g)")
+        for op in ("get_by_id", "username_eq"):
+            runs: dict[str, list[dict[str, float]]] = {"u": [], "g": []}
+            for _ in range(args.rounds):
+                runs["u"].append(run_wrk(uvicorn, token, op, users, args.seconds, 4))
+                runs["g"].append(run_wrk(granian, token, op, users, args.seconds, 4))
+            med = {k: statistics.median(r["per_s"] for r in v) for k, v in runs.items()}
+            cpu = {k: statistics.median(r["server_cpu_ms"] for r in v) for k, v in runs.items()}
+            print(f"{op:<13} {med['u']:>10,.0f} {med['g']:>10,.0f} {med['g'] / med['u']:>5.2f}x  "
+                  f"{cpu['u']:.2f} / {cpu['g']:.2f}")
+    finally:
+        granian.stop()
+        uvicorn.stop()
 
 
 if __name__ == "__main__":
