@@ -75,7 +75,7 @@ def parse_resource(body: Any, rt: ResourceType) -> ParsedResource:
             if ext:
                 doc[schema.id] = ext
             continue
-        if lowered == (rt.written_relation or "").lower():
+        if rt.written_relation is not None and lowered == rt.written_relation.lower():
             members = parse_members(value)
             continue
         _put(doc, key, value, rt.core, rt)
