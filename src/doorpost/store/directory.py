@@ -82,10 +82,10 @@ _TOUCH_RELATED = {
 _DROP_SIDE = {name: delete(kept.side.table).where(kept.side.table.c.org_id == bindparam("org"),
                                                   kept.side.owner == bindparam("id"))
               for name, kept in STORAGE.items() if kept.side is not None}
-_UPDATES: dict[tuple[str, tuple[str, ...]], Any] = {}
-
-
 _INSERT = {name: insert(kept.table) for name, kept in STORAGE.items()}
+_SIDE_INSERT = {name: insert(kept.side.table)
+                for name, kept in STORAGE.items() if kept.side is not None}
+_UPDATES: dict[tuple[str, tuple[str, ...]], Any] = {}
 _EQ_PAGES: dict[tuple[str, str], Any] = {}
 
 
@@ -97,7 +97,7 @@ def _eq_page(kept: Storage, column: str) -> Any:
     if stmt is None:
         c = kept.table.c
         stmt = _EQ_PAGES[key] = (
-            select(*kept.readable)
+            _readable(kept)
             .where(c.org_id == bindparam("org"), c[column].is_not(None),
                    c[column] == bindparam("value"))
             .order_by(c.created_us + 0, c.id)
@@ -114,6 +114,8 @@ def _update(table: Any, columns: Sequence[str]) -> Any:
             table.c.org_id == bindparam("w_org"), table.c.id == bindparam("w_id")
         ).values({c: bindparam(f"v_{c}") for c in columns})
     return stmt
+
+
 _m, _g, _u = t.memberships.c, t.groups.c, t.users.c
 _USER_GROUPS = (select(_m.user_id, _g.id, _g.display_name, _g.display_name_ci)
                 .join_from(t.memberships, t.groups,
@@ -247,16 +249,20 @@ class Directory:
         an identity provider's match query costs one query, not two."""
         eq = FilterSql(rt, self.backend, self.org_id).column_eq(query.filter) \
             if query.filter is not None and query.sort_by is None else None
-        if eq is not None and query.count:  # the identity provider's lookup, built once
+        statements = None  # the general translation, built only when it is needed
+        if not query.count:
+            rows = []
+        elif eq is not None:  # the identity provider's lookup: a statement built once
             rows = [_stored(r) for r in self.conn.execute(_eq_page(storage(rt), eq[0]), {
                 "org": self.org_id, "value": eq[1], "limit": query.count,
                 "offset": query.start_index - 1})]
         else:
-            rows = [_stored(r) for r in self.conn.execute(self.list_statements(rt, query)[1])] \
-                if query.count else []
+            statements = self.list_statements(rt, query)
+            rows = [_stored(r) for r in self.conn.execute(statements[1])]
         if query.count and len(rows) < query.count and (rows or query.start_index == 1):
             return query.start_index - 1 + len(rows), rows
-        return self.conn.execute(self.list_statements(rt, query)[0]).scalar_one(), rows
+        count = (statements or self.list_statements(rt, query))[0]
+        return self.conn.execute(count).scalar_one(), rows
 
     def search_page(self, parts: Sequence[tuple[ResourceType, ListQuery]], start: int,
                     count: int, sorted_by_key: bool, descending: bool
@@ -478,7 +484,7 @@ class Directory:
             self.conn.execute(_DROP_SIDE[rt.name], {"org": self.org_id, "id": id_})
         rows = side.rows(self.org_id, id_, doc)
         if rows:
-            self.conn.execute(insert(side.table), rows)
+            self.conn.execute(_SIDE_INSERT[rt.name], rows)
 
     # -- membership ----------------------------------------------------------------------
     def missing_users(self, ids: Iterable[str]) -> list[str]:
