@@ -187,6 +187,28 @@ def test_versions_follow_members_and_groups(tenant: Tenant) -> None:
     assert etag(f"/Users/{a['id']}") != user_tag
 
 
+def test_a_user_write_answers_with_its_groups(tenant: Tenant) -> None:
+    """A PUT or PATCH of a user reads its groups with the locked row: the answer shows them,
+    in their one order, exactly as a GET does afterwards."""
+    u = tenant.post("/Users", user_body("member@example.com")).json()
+    lone = tenant.post("/Users", user_body("lone@example.com")).json()
+    for name in ("beta", "Alpha", "gamma"):
+        tenant.post("/Groups", group_body(name, [u["id"]] if name != "gamma" else []))
+    patched = tenant.patch(f"/Users/{u['id']}", {"op": "replace", "path": "displayName",
+                                                 "value": "M"})
+    assert patched.status_code == 200
+    assert [g["display"] for g in patched.json()["groups"]] == ["Alpha", "beta"]
+    assert patched.json()["groups"] == tenant.client.get(f"/Users/{u['id']}").json()["groups"]
+    put = tenant.client.put(f"/Users/{u['id']}", json=user_body("member@example.com",
+                                                                  displayName="N"))
+    assert put.status_code == 200 and put.json()["groups"] == patched.json()["groups"]
+    alone = tenant.patch(f"/Users/{lone['id']}", {"op": "replace", "path": "displayName",
+                                                  "value": "L"}).json()
+    assert alone.get("groups", []) == []
+    assert tenant.patch(f"/Users/{u['id']}", {"op": "replace", "path": "title", "value": "T"},
+                        params={"attributes": "userName"}).json().get("groups") is None
+
+
 def test_if_none_match_answers_304(tenant: Tenant) -> None:
     u = tenant.post("/Users", user_body("cache@example.com")).json()
     tag = tenant.client.get(f"/Users/{u['id']}").headers["etag"]

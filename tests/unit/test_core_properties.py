@@ -18,6 +18,7 @@ from doorpost.scim.patch import apply_patch, parse_patch_request
 from doorpost.scim.render import Projection
 from doorpost.scim.text import fold
 from doorpost.scim.values import format_datetime, from_us, instant_us, parse_datetime
+from doorpost.service.access_rule import document_changes_access, doors_open_to
 
 EMAILS = USER_TYPE.core.attribute("emails")
 assert EMAILS is not None
@@ -151,3 +152,20 @@ def test_projection_never_returns_password_and_always_returns_id(attributes: str
     assert value is not None
     if projection.selects(USER_TYPE.core, EMAILS, value):  # a selected sub has its parent
         assert projection.selects(USER_TYPE.core, EMAILS)
+
+
+ACTIVE_VALUES = st.one_of(st.none(), st.booleans(), st.sampled_from(["true", "False", 1, 0]))
+
+
+@given(st.dictionaries(st.sampled_from(["active", "title"]), ACTIVE_VALUES),
+       st.dictionaries(st.sampled_from(["active", "title"]), ACTIVE_VALUES),
+       st.booleans(), st.frozensets(st.sampled_from("abc")),
+       st.dictionaries(st.sampled_from("abc"), st.frozensets(st.sampled_from("xyz"))))
+def test_a_document_write_that_the_rule_calls_harmless_opens_and_shuts_nothing(
+        before: dict[str, Any], after: dict[str, Any], suspended: bool,
+        groups: frozenset[str], grants: dict[str, frozenset[str]]) -> None:
+    """The change feed skips watching a user's own PUT or PATCH when
+    `document_changes_access` says it cannot matter: that must hold for every standing."""
+    if not document_changes_access(before, after):
+        assert doors_open_to(before.get("active"), suspended, groups, grants) == \
+            doors_open_to(after.get("active"), suspended, groups, grants)

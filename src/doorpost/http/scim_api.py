@@ -71,7 +71,8 @@ class ScimApi:
 
     async def __call__(self, request: Request) -> Response:
         started = time.perf_counter_ns()
-        state: dict[str, Any] = {"caller": None, "dialect": None, "rt": None, "outcome": None}
+        state: dict[str, Any] = {"caller": None, "dialect": None, "rt": None, "outcome": None,
+                                 "line": request_line(request)}
         error: str | None = None
         try:
             response = await self.dispatch(request, state, started)
@@ -90,7 +91,7 @@ class ScimApi:
                 outcome is not None and outcome.recorded):
             rt: ResourceType | None = state["rt"]
             self.record(RequestRecord(
-                state["caller"], request.method, request_line(request), response.status_code,
+                state["caller"], request.method, state["line"], response.status_code,
                 (time.perf_counter_ns() - started) // 1000,
                 state["dialect"].label if state["dialect"] else None,
                 rt.name if rt else None, outcome.resource_id if outcome else None,
@@ -146,7 +147,7 @@ class ScimApi:
             state["dialect"] = dialect
             if isinstance(seen, dict):
                 seen["dialect"] = dialect.name
-            audit = Audit(caller, method, request_line(request), started_ns, dialect,
+            audit = Audit(caller, method, state["line"], started_ns, dialect,
                           rt.name if rt else None) if self.record is not None else None
             answer = action(caller, dialect, body, request, audit)
             state["outcome"] = answer
@@ -219,6 +220,9 @@ class ScimApi:
 
 def request_line(request: Request) -> str:
     """The path with its query, as the activity log keeps it (a failed filter must be seen;
-    secrets in it are redacted when the record is made)."""
-    query = request.url.query
-    return (request.url.path + (f"?{unquote_plus(query)}" if query else ""))[:2048]
+    secrets in it are redacted when the record is made). Read from the ASGI scope:
+    `request.url` would parse the whole URL again."""
+    scope = request.scope
+    query = scope.get("query_string", b"").decode("latin-1")
+    path: str = scope["path"]
+    return (path + (f"?{unquote_plus(query)}" if query else ""))[:2048]

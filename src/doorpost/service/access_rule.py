@@ -23,6 +23,13 @@ def opens_doors(active: object) -> bool:
     return active is True
 
 
+def document_changes_access(before: Mapping[str, object], after: Mapping[str, object]) -> bool:
+    """Can a write of nothing but a person's own SCIM document change which doors they may
+    open? Of this rule the document holds only `active`: groups, suspensions and grants
+    live elsewhere. So only a change across `opens_doors` can."""
+    return opens_doors(before.get("active")) != opens_doors(after.get("active"))
+
+
 def shut_reason(active: object, suspended: bool, by: str | None = None) -> str | None:
     """Why this person's own standing keeps every door shut, in words; None if it does not.
     The identity provider's `active` is named first: it is what an owner cannot lift."""

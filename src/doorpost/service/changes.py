@@ -23,8 +23,8 @@ from typing import Any, Iterable
 from sqlalchemy import Connection
 
 from doorpost.scim.patch import MemberChange
-from doorpost.service.access_rule import (doors_open_to, granted_reason, opens_doors,
-                                          shut_reason)
+from doorpost.service.access_rule import (document_changes_access, doors_open_to,
+                                          granted_reason, opens_doors, shut_reason)
 from doorpost.store.changes import ChangeStore, DoorRow, Standing
 from doorpost.store.database import after_commit
 
@@ -138,13 +138,16 @@ class Announcer:
         self.watch(ids)
 
     def watch_write(self, kind: str, id_: str, changes: Iterable[MemberChange] = (),
-                    deleting: bool = False) -> None:
+                    deleting: bool = False,
+                    documents: tuple[dict[str, Any], dict[str, Any]] | None = None) -> None:
         """Whose doors a SCIM PUT, PATCH or DELETE of a resource may change: a group's
         members it names (all of them when it goes), or a user, whose own document is all
-        the write changes unless the user goes (their memberships go too)."""
+        the write changes unless the user goes (their memberships go too). `documents`:
+        the user's document before and after; when the rule says the change cannot open or
+        shut a door (`document_changes_access`), nobody is watched and nothing is read."""
         if kind == "group":
             self.watch_group(id_, changes, everyone=deleting)
-        else:
+        elif deleting or documents is None or document_changes_access(*documents):
             self.watch([id_], only_their_documents=not deleting)
 
     # -- the change itself -----------------------------------------------------------
@@ -171,7 +174,7 @@ class Announcer:
             self.emit(f"{kind}.deleted", {kind: ref})
         elif changed:
             self.emit(f"{kind}.updated", {kind: ref, "attributes": changed})
-            if kind == "user" and opens_doors(old.get("active")) != opens_doors(new.get("active")):
+            if kind == "user" and document_changes_access(old, new):
                 self.emit("user.activated" if opens_doors(new.get("active"))
                           else "user.deactivated", {kind: ref})
 

@@ -139,9 +139,13 @@ def _user_with_groups(backend: str) -> Any:
         _u.org_id == bindparam("org"), _u.id == bindparam("id"))
 
 
-# For each type whose relation is small (a user's groups): the resource with it, by backend.
+# For each type whose relation is small (a user's groups): the resource with it, by backend;
+# and the same, locked for a write (SQLite's writers are serialized by BEGIN IMMEDIATE).
 _WITH_RELATION = {USER.name: {backend: Prepared(_user_with_groups(backend))
                               for backend in ("sqlite", "postgresql")}}
+_LOCKED_WITH_RELATION = {USER.name: {
+    "sqlite": _user_with_groups("sqlite"),
+    "postgresql": _user_with_groups("postgresql").with_for_update(of=t.users)}}
 
 
 def _in_group_order(groups: Iterable[Sequence[Any]]) -> list[tuple[str, str]]:
@@ -158,8 +162,10 @@ def get_with_relation(db: Database, org_id: int, rt: ResourceType, id_: str
     if "\x00" in id_:
         return None  # no id holds a NUL (and PostgreSQL cannot compare one)
     row = db.first(_WITH_RELATION[rt.name][db.backend], {"org": org_id, "id": id_})
-    if row is None:
-        return None
+    return None if row is None else _with_relation(row)
+
+
+def _with_relation(row: Any) -> tuple[Stored, list[tuple[str, str]]]:
     groups = row.groups_json
     if isinstance(groups, str):  # SQLite answers JSON as text
         groups = orjson.loads(groups)
@@ -186,6 +192,17 @@ class Directory:
             else _GET[rt.name]
         row = self.conn.execute(q, {"org": self.org_id, "id": id_}).first()
         return _stored(row) if row else None
+
+    def locked_with_relation(self, rt: ResourceType, id_: str
+                             ) -> tuple[Stored, list[tuple[str, str]]] | None:
+        """A resource with a small relation, locked for this write, and that relation in
+        its order (as `get_with_relation`): a PUT or PATCH of a user reads both at once, so
+        its answer and its touch of the related resources need no further read."""
+        if "\x00" in id_:
+            return None
+        row = self.conn.execute(_LOCKED_WITH_RELATION[rt.name][self.backend],
+                                {"org": self.org_id, "id": id_}).first()
+        return None if row is None else _with_relation(row)
 
     def get_many(self, rt: ResourceType, ids: Sequence[str]) -> list[Stored]:
         """Resources by id in one query, in the order of `ids` (unknown ids are skipped)."""
@@ -419,9 +436,12 @@ class Directory:
             self.conn.execute(insert(t.user_emails), emails)
         return written
 
-    def update(self, rt: ResourceType, current: Stored, doc: dict[str, Any], at_us: int) -> Meta:
+    def update(self, rt: ResourceType, current: Stored, doc: dict[str, Any], at_us: int, *,
+               related: Sequence[Any] | None = None) -> Meta:
         """Write a new document; bumps the version by one, and touches the related resources
-        whose representation shows what changed (a group's name, a member's display)."""
+        whose representation shows what changed (a group's name, a member's display).
+        `related`: the resources on the other side, when the caller has read them (none:
+        nothing to touch)."""
         kept = storage(rt)
         if fold(doc[rt.unique]) != fold(current.doc[rt.unique]):
             self._check_unique(rt, doc, current.meta.id)
@@ -433,7 +453,8 @@ class Directory:
             **{f"v_{k}": v for k, v in values.items()}})
         if kept.side is not None and current.doc.get(kept.side.attr) != doc.get(kept.side.attr):
             self._write_side_index(rt, current.meta.id, doc, replace=True)
-        if any(current.doc.get(k) != doc.get(k) for k in kept.shown_by_related):
+        if (related is None or related) and any(
+                current.doc.get(k) != doc.get(k) for k in kept.shown_by_related):
             self.touch_related(rt, current.meta.id, at_us)
         return Meta(current.meta.id, current.meta.created, from_us(at_us), version)
 
