@@ -77,6 +77,9 @@ def test_username_is_unique_case_insensitively(tenant: Tenant) -> None:
     assert r.status_code == 409
     assert r.json()["scimType"] == "uniqueness"
     assert r.json()["status"] == "409"
+    # the unique index alone refused it (no read first), and the answer still says which
+    assert r.json()["detail"] == ("userName 'dave@example.COM' is already taken in this "
+                                  "organization.")
     listed = tenant.client.get("/Users", params={"filter": 'userName eq "DAVE@example.com"'})
     assert listed.json()["totalResults"] == 1
 

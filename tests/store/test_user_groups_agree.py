@@ -1,6 +1,7 @@
-"""Two reads of a user's groups exist (pages read them for many users at once; a GET by id
-reads the user and its groups in one statement): a property test proves they agree, in
-members and in order, on both databases."""
+"""Several reads of a user's groups exist (pages read them for many users at once; a GET by
+id, a write's locked read and an identity provider's `userName eq` page read the user and
+its groups in one statement): a property test proves they agree, in members and in order,
+on both databases."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ import uuid
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from doorpost.scim.filter import parse_filter
+from doorpost.scim.listing import ListQuery
+from doorpost.scim.render import Projection
 from doorpost.scim.text import fold
 from doorpost.service.organizations import Organizations
 from doorpost.store import tables as t
@@ -47,8 +51,18 @@ def test_both_reads_of_a_users_groups_agree(db: Database, names: list[str],
         for u in users:
             one = get_with_relation(db, org.id, USER_TYPE, u)  # the prepared statement
             assert one is not None
-            assert one[0] == directory.get(USER_TYPE, u)  # decodes as SQLAlchemy does
-            assert one[1] == many[u]
+            # decodes as SQLAlchemy does
+            assert one == directory.get(USER_TYPE, u)
+            assert one.related == many[u]
+            _, page = directory.page(USER_TYPE, ListQuery(
+                parse_filter(f'userName eq "{u}@X"', USER_TYPE), 1, 10, None, False,
+                Projection()))
+            assert [p.related for p in page] == [many[u]]
             assert [name for _, name in many[u]] == sorted(
                 (name for _, name in many[u]), key=fold)
             assert {g for g, _ in many[u]} == {g for uu, g in pairs if uu == u}
+    with db.write() as conn:
+        directory = Directory(conn, org.id, db.backend)
+        for u in users:
+            locked = directory.locked_with_relation(USER_TYPE, u)
+            assert locked is not None and locked.related == many[u]

@@ -123,6 +123,8 @@ class ScimService:
             related = [self._member_batches(directory.org_id, s.meta.id) if detached
                        else list(directory.iter_members(s.meta.id, MEMBER_BATCH))
                        for s in items]
+        elif all(s.related is not None for s in items):  # read with the rows
+            related = [[s.related or []] for s in items]
         else:
             found = directory.user_groups([s.meta.id for s in items])
             related = [[found[s.meta.id]] for s in items]
@@ -209,13 +211,12 @@ class ScimService:
         if relation is not None and not relation.large:
             # The hot path (a user): the resource and its relation in one statement, its
             # own snapshot, no BEGIN/COMMIT.
-            found = get_with_relation(self.db, caller.org.id, rt, id_)
-            if found is None:
+            stored = get_with_relation(self.db, caller.org.id, rt, id_)
+            if stored is None:
                 raise NotFound(f"{rt.name} '{id_}' not found.")
-            stored, groups = found
             if _etag_matches(if_none_match, stored.meta):  # RFC 7232 §3.2, RFC 7644 §3.14
                 return Answer(304, etag=stored.meta.etag, resource_id=stored.meta.id)
-            related = [groups] if projection.wants(rt, relation.name) else []
+            related = [stored.related or []] if projection.wants(rt, relation.name) else []
             return Answer.of(200, ResourceView(rt, stored.doc, stored.meta, projection,
                                                related))
         with self.db.read() as conn:
@@ -482,15 +483,13 @@ def _locked(directory: Directory, rt: ResourceType, id_: str, if_match: str | No
     change it (the organization's writes are serialized), and its answer shows it. A large
     one (a group's members) is not read: None."""
     relation = rt.relation
-    if relation is not None and not relation.large:
-        found = directory.locked_with_relation(rt, id_)
-        current, related = found if found is not None else (None, None)
-    else:
-        current, related = directory.get(rt, id_, for_update=True), None
+    current = directory.locked_with_relation(rt, id_) \
+        if relation is not None and not relation.large \
+        else directory.get(rt, id_, for_update=True)
     if current is None:
         raise NotFound(f"{rt.name} '{id_}' not found.")
     _check_if_match(if_match, current.meta)
-    return current, related
+    return current, current.related
 
 
 def _save(directory: Directory, rt: ResourceType, current: Stored, doc: dict[str, Any],

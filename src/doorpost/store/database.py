@@ -138,6 +138,18 @@ class TransientConflict(Exception):
     the same unit of work again is safe."""
 
 
+@contextlib.contextmanager
+def refused_as(refusal: Duplicate) -> Iterator[None]:
+    """Statements whose only possible unique violation `refusal` names: the unique index
+    decides, with no read before it, and the refusal still says which value is taken."""
+    try:
+        yield
+    except IntegrityError as exc:
+        if _is_unique_violation(exc):
+            raise refusal from exc
+        raise
+
+
 def _is_transient(exc: OperationalError) -> bool:
     return getattr(exc.orig, "sqlstate", None) in ("40P01", "40001")
 

@@ -7,7 +7,7 @@ listed rows, so a group PATCH never loads the member list.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Sequence
 
 from sqlalchemy import (
@@ -36,7 +36,7 @@ from doorpost.scim.schema import ResourceType
 from doorpost.scim.text import fold
 from doorpost.scim.values import from_us
 from doorpost.store import tables as t
-from doorpost.store.database import Database, Prepared
+from doorpost.store.database import Database, Prepared, refused_as
 from doorpost.store.errors import Duplicate, UnknownMembers
 from doorpost.store.storage import STORAGE, Storage, email_rows, storage
 from doorpost.store.filter_sql import FilterSql, text_collation
@@ -49,6 +49,10 @@ class Stored:
     doc: dict[str, Any]
     meta: Meta
     created_us: int = 0  # exact keyset position (meta.created is rounded for display)
+    # A small relation read with the row (a user's groups: (id, displayName) in their one
+    # order), or None when the read did not bring it. Not part of equality: two reads of
+    # the same row are equal whether or not they brought the relation.
+    related: list[tuple[str, str]] | None = field(default=None, compare=False)
 
 
 def _stored(row: Any) -> Stored:
@@ -86,18 +90,23 @@ _INSERT = {name: insert(kept.table) for name, kept in STORAGE.items()}
 _SIDE_INSERT = {name: insert(kept.side.table)
                 for name, kept in STORAGE.items() if kept.side is not None}
 _UPDATES: dict[tuple[str, tuple[str, ...]], Any] = {}
-_EQ_PAGES: dict[tuple[str, str], Any] = {}
+_EQ_PAGES: dict[tuple[str, str, str], Any] = {}
 
 
-def _eq_page(kept: Storage, column: str) -> Any:
+def _eq_page(rt: ResourceType, column: str, backend: str) -> Any:
     """A list page of `column = :value`, in the order `list_statements` gives a selective
-    filter (creation, hiding the (org, created) index, then id), built once per column."""
-    key = (kept.table.name, column)
+    filter (creation, hiding the (org, created) index, then id), with the type's small
+    relation if it has one (an identity provider's match query is then one statement);
+    built once per column."""
+    key = (rt.name, column, backend)
     stmt = _EQ_PAGES.get(key)
     if stmt is None:
+        kept = storage(rt)
         c = kept.table.c
+        relation = _RELATION_COLUMN.get(rt.name)
+        read = _readable(kept)
         stmt = _EQ_PAGES[key] = (
-            _readable(kept)
+            (read.add_columns(relation(backend)) if relation is not None else read)
             .where(c.org_id == bindparam("org"), c[column].is_not(None),
                    c[column] == bindparam("value"))
             .order_by(c.created_us + 0, c.id)
@@ -124,18 +133,27 @@ _USER_GROUPS = (select(_m.user_id, _g.id, _g.display_name, _g.display_name_ci)
                        _m.user_id.in_(bindparam("ids", expanding=True))))
 
 
-def _user_with_groups(backend: str) -> Any:
-    """A user and its groups in one statement (a GET by id is then a single snapshot, with
-    no BEGIN/COMMIT): the groups as a JSON array of [id, displayName, folded name]."""
+def _user_groups_json(backend: str) -> Any:
+    """A user row's groups, as a column: a JSON array of [id, displayName, folded name]
+    (through the (org, user) index), so a read brings the user and its groups at once."""
     triple = (func.json_array if backend == "sqlite" else func.json_build_array)(
         _g.id, _g.display_name, _g.display_name_ci)
     aggregate = func.json_group_array(triple) if backend == "sqlite" else func.json_agg(triple)
-    groups = (select(aggregate)
-              .join_from(t.memberships, t.groups,
-                         and_(_g.org_id == _m.org_id, _g.id == _m.group_id))
-              .where(_m.org_id == _u.org_id, _m.user_id == _u.id)
-              .correlate(t.users).scalar_subquery())
-    return _readable(STORAGE[USER.name]).add_columns(groups.label("groups_json")).where(
+    return (select(aggregate)
+            .join_from(t.memberships, t.groups,
+                       and_(_g.org_id == _m.org_id, _g.id == _m.group_id))
+            .where(_m.org_id == _u.org_id, _m.user_id == _u.id)
+            .correlate(t.users).scalar_subquery().label("groups_json"))
+
+
+# For each type whose relation is small (a user's groups): that relation as a column.
+_RELATION_COLUMN = {USER.name: _user_groups_json}
+
+
+def _user_with_groups(backend: str) -> Any:
+    """A user and its groups in one statement (a GET by id is then a single snapshot, with
+    no BEGIN/COMMIT)."""
+    return _readable(STORAGE[USER.name]).add_columns(_user_groups_json(backend)).where(
         _u.org_id == bindparam("org"), _u.id == bindparam("id"))
 
 
@@ -155,21 +173,23 @@ def _in_group_order(groups: Iterable[Sequence[Any]]) -> list[tuple[str, str]]:
 
 
 def get_with_relation(db: Database, org_id: int, rt: ResourceType, id_: str
-                      ) -> tuple[Stored, list[tuple[str, str]]] | None:
-    """A resource with a small relation and that relation, (id, display) in its order, in
-    one prepared statement (a user and its groups; see `Directory.user_groups`): a GET by
-    id is then a single snapshot, with no BEGIN/COMMIT."""
+                      ) -> Stored | None:
+    """A resource with a small relation, and that relation in `related`, in one prepared
+    statement (a user and its groups; see `Directory.user_groups`): a GET by id is then a
+    single snapshot, with no BEGIN/COMMIT."""
     if "\x00" in id_:
         return None  # no id holds a NUL (and PostgreSQL cannot compare one)
     row = db.first(_WITH_RELATION[rt.name][db.backend], {"org": org_id, "id": id_})
     return None if row is None else _with_relation(row)
 
 
-def _with_relation(row: Any) -> tuple[Stored, list[tuple[str, str]]]:
+def _with_relation(row: Any) -> Stored:
     groups = row.groups_json
     if isinstance(groups, str):  # SQLite answers JSON as text
         groups = orjson.loads(groups)
-    return _stored(row), _in_group_order(groups or [])
+    stored = _stored(row)
+    stored.related = _in_group_order(groups or [])
+    return stored
 
 
 class Directory:
@@ -193,10 +213,9 @@ class Directory:
         row = self.conn.execute(q, {"org": self.org_id, "id": id_}).first()
         return _stored(row) if row else None
 
-    def locked_with_relation(self, rt: ResourceType, id_: str
-                             ) -> tuple[Stored, list[tuple[str, str]]] | None:
+    def locked_with_relation(self, rt: ResourceType, id_: str) -> Stored | None:
         """A resource with a small relation, locked for this write, and that relation in
-        its order (as `get_with_relation`): a PUT or PATCH of a user reads both at once, so
+        `related` (as `get_with_relation`): a PUT or PATCH of a user reads both at once, so
         its answer and its touch of the related resources need no further read."""
         if "\x00" in id_:
             return None
@@ -270,7 +289,8 @@ class Directory:
         if not query.count:
             rows = []
         elif eq is not None:  # the identity provider's lookup: a statement built once
-            rows = [_stored(r) for r in self.conn.execute(_eq_page(storage(rt), eq[0]), {
+            decode = _with_relation if rt.name in _RELATION_COLUMN else _stored
+            rows = [decode(r) for r in self.conn.execute(_eq_page(rt, eq[0], self.backend), {
                 "org": self.org_id, "value": eq[1], "limit": query.count,
                 "offset": query.start_index - 1})]
         else:
@@ -411,10 +431,12 @@ class Directory:
     # Each of these is one statement over an index; only renaming or deleting a group
     # costs in proportion to its size.
     def insert(self, rt: ResourceType, id_: str, doc: dict[str, Any], at_us: int) -> Meta:
-        self._check_unique(rt, doc, None)
-        self.conn.execute(_INSERT[rt.name], {
-            "org_id": self.org_id, "id": id_, "doc": doc, "version": 1, "created_us": at_us,
-            "modified_us": at_us, **storage(rt).columns(rt, doc)})
+        """A new resource. Its row's only unique key besides its new id is the type's unique
+        attribute, so the unique index alone refuses a taken one (no read first)."""
+        with refused_as(_taken(rt, doc)):
+            self.conn.execute(_INSERT[rt.name], {
+                "org_id": self.org_id, "id": id_, "doc": doc, "version": 1,
+                "created_us": at_us, "modified_us": at_us, **storage(rt).columns(rt, doc)})
         self._write_side_index(rt, id_, doc, replace=False)
         return Meta(id_, from_us(at_us), from_us(at_us), 1)
 
@@ -493,8 +515,7 @@ class Directory:
         found = self.conn.execute(_TAKEN[rt.name], {
             "org": self.org_id, "value": fold(doc[rt.unique])}).scalar_one_or_none()
         if found is not None and found != own_id:
-            raise Duplicate(f"{rt.unique} '{doc[rt.unique]}' is already taken in this "
-                            "organization.")
+            raise _taken(rt, doc)
 
     def _write_side_index(self, rt: ResourceType, id_: str, doc: dict[str, Any], *,
                           replace: bool) -> None:
@@ -562,6 +583,10 @@ class Directory:
                 self._touch(t.users, added, at_us)
             total += len(added)
         return total
+
+
+def _taken(rt: ResourceType, doc: dict[str, Any]) -> Duplicate:
+    return Duplicate(f"{rt.unique} '{doc[rt.unique]}' is already taken in this organization.")
 
 
 WRITE_LOCK_SPACE = 0x5C1  # the advisory-lock namespace of SCIM writes (key: organization id)
