@@ -91,6 +91,26 @@ def test_nothing_is_announced_for_a_write_that_failed(tenant: Tenant, db: Databa
     assert [e.type for e in events] == ["user.created"]
 
 
+def test_membership_events_name_the_group_as_the_write_leaves_it(tenant: Tenant,
+                                                                  db: Database) -> None:
+    """The group's name in `membership.*` comes from the document the write holds (no read
+    of it again): after a rename in the same PATCH, it is the new name."""
+    api = AccessApi(db)
+    u = tenant.post("/Users", user_body("named@example.com")).json()["id"]
+    g = tenant.post("/Groups", group_body("Before")).json()["id"]
+    before = api.feed.last_seq(tenant.org.id)
+    assert tenant.patch(f"/Groups/{g}", {"op": "replace", "path": "displayName",
+                                         "value": "After"},
+                        {"op": "add", "path": "members", "value": [{"value": u}]}
+                        ).status_code in (200, 204)
+    assert tenant.patch(f"/Groups/{g}", {"op": "remove", "path": "members",
+                                         "value": [{"value": u}]}).status_code in (200, 204)
+    joined = [(e.type, e.data["group"]) for e in api.feed.after(tenant.org.id, before, 100)
+              if e.type.startswith("membership.")]
+    assert joined == [("membership.added", {"id": g, "displayName": "After"}),
+                      ("membership.removed", {"id": g, "displayName": "After"})]
+
+
 def test_failures_are_retried_in_order_then_delivered(
         tenant: Tenant, db: Database, receiver: Receiver) -> None:
     receiver.answer = lambda n: 503 if n <= 2 else 204  # the first two requests fail

@@ -101,6 +101,7 @@ class Announcer:
         self._grants_changed = False
         self._documents_only: set[str] = set()
         self._documents: dict[str, dict[str, Any]] = {}
+        self._group_names: dict[str, str] = {}  # groups whose document this write holds
 
     # -- before the change -----------------------------------------------------------
     def watch(self, user_ids: Iterable[str], only_their_documents: bool = False) -> None:
@@ -167,6 +168,8 @@ class Announcer:
         old, new = before or {}, after or {}
         if kind == "user" and after is not None:
             self._documents[id_] = after
+        elif kind == "group" and after is not None:
+            self._group_names[id_] = after.get("displayName")  # as it commits
         changed = sorted(k for k in {*old, *new} if old.get(k) != new.get(k))
         if before is None:
             self.emit(f"{kind}.created", {kind: ref, "attributes": changed})
@@ -216,8 +219,10 @@ class Announcer:
                 access.append((user_id, door, door in open_after))
         if not joined and not access:
             return
-        names = self.store.group_names({g for _, g in joined} | set(grants_after))
-        names.update(self._deleted_group_names())
+        wanted = {g for _, g in joined} | (set(grants_after) if access else set())
+        names = {**self._group_names, **self._deleted_group_names()}
+        unknown = wanted - names.keys()
+        names.update(self.store.group_names(unknown) if unknown else {})
         doors = self.store.doors() if access else {}
         for (user_id, group), added in joined.items():
             standing = after.get(user_id) or self._before.get(user_id)
