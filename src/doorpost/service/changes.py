@@ -169,7 +169,7 @@ class Announcer:
         if kind == "user" and after is not None:
             self._documents[id_] = after
         elif kind == "group" and after is not None:
-            self._group_names[id_] = after.get("displayName")  # as it commits
+            self._group_names[id_] = str(after["displayName"])  # as it commits (required)
         changed = sorted(k for k in {*old, *new} if old.get(k) != new.get(k))
         if before is None:
             self.emit(f"{kind}.created", {kind: ref, "attributes": changed})
