@@ -168,8 +168,8 @@ class Announcer:
         old, new = before or {}, after or {}
         if kind == "user" and after is not None:
             self._documents[id_] = after
-        elif kind == "group" and after is not None:
-            self._group_names[id_] = str(after["displayName"])  # as it commits (required)
+        elif kind == "group" and after is not None and isinstance(after.get("displayName"), str):
+            self._group_names[id_] = after["displayName"]  # as it commits
         changed = sorted(k for k in {*old, *new} if old.get(k) != new.get(k))
         if before is None:
             self.emit(f"{kind}.created", {kind: ref, "attributes": changed})
