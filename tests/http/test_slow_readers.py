@@ -39,6 +39,14 @@ def _slow_reader(live: LiveServer, token: str, path: str) -> socket.socket:
     return s  # and never read from it
 
 
+def _pool_in_use(live: LiveServer) -> float:
+    """The server's pooled connections checked out now, from its own /metrics."""
+    for line in httpx.get(f"{live.url}/metrics", timeout=10).text.splitlines():
+        if line.startswith("doorpost_db_pool_connections_in_use"):
+            return float(line.split()[-1])
+    raise AssertionError("the pool gauge is missing from /metrics")
+
+
 def _timed(fn: object) -> float:
     started = time.monotonic()
     fn()  # type: ignore[operator]
@@ -54,7 +62,13 @@ def test_slow_readers_of_a_large_group_stall_no_one(db: Database, small_pool: Li
     readers += [_slow_reader(small_pool, tenant.token.token, "/scim/v2/Users?count=1000")
                 for _ in range(4)]
     try:
-        time.sleep(1.5)  # every reader is now stuck with a full socket
+        # Every reader soon sits on a full socket; once each has written what its socket
+        # takes, none of them holds a connection (the defect: each held one for good).
+        # Waiting for that, not a fixed time, keeps a loaded machine from failing the test.
+        deadline = time.monotonic() + 30
+        while _pool_in_use(small_pool) != 0:
+            assert time.monotonic() < deadline, "stuck readers still hold connections"
+            time.sleep(0.1)
         quick = httpx.Client(timeout=10)
         for url in (f"{tenant.base}/Users/{users[0]}", f"{small_pool.url}/healthz",
                     f"{small_pool.url}/livez"):
