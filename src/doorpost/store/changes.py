@@ -50,6 +50,17 @@ _TAKE_SEQ = (update(t.organizations).where(_o.id == bindparam("b_org"))
              .values(event_seq=_o.event_seq + bindparam("b_n")).returning(_o.event_seq))
 _APPEND = insert(t.change_events)
 _GRANTS = select(_g.group_id, _g.door_id).where(_g.org_id == bindparam("org"))
+_u, _m, _s, _gr = t.users.c, t.memberships.c, t.member_suspensions.c, t.groups.c
+# Built once, with the ids as an expanding parameter: building and cache-keying these took
+# 0.3 ms a call on SQLite, which runs them in 4 µs (a member change makes two).
+_STANDINGS = (select(_u.id, _u.user_name, _u.external_id, _u.active, _s.user_id.label("susp"),
+                     _m.group_id)
+              .outerjoin_from(t.users, t.member_suspensions,
+                              and_(_s.org_id == _u.org_id, _s.user_id == _u.id))
+              .outerjoin(t.memberships, and_(_m.org_id == _u.org_id, _m.user_id == _u.id))
+              .where(_u.org_id == bindparam("org"), _u.id.in_(bindparam("ids", expanding=True))))
+_GROUP_NAMES = select(_gr.id, _gr.display_name).where(
+    _gr.org_id == bindparam("org"), _gr.id.in_(bindparam("ids", expanding=True)))
 
 
 class ChangeStore:
@@ -90,16 +101,9 @@ class ChangeStore:
     def standings(self, user_ids: Iterable[str]) -> dict[str, Standing]:
         """Each existing person's standing; people who do not exist are absent."""
         ids = sorted(set(user_ids))
-        u, m, s = t.users.c, t.memberships.c, t.member_suspensions.c
         out: dict[str, Standing] = {}
         for chunk in _chunks(ids, 500):  # one statement: a row per membership
-            rows = self.conn.execute(
-                select(u.id, u.user_name, u.external_id, u.active, s.user_id.label("susp"),
-                       m.group_id)
-                .outerjoin_from(t.users, t.member_suspensions,
-                                and_(s.org_id == u.org_id, s.user_id == u.id))
-                .outerjoin(t.memberships, and_(m.org_id == u.org_id, m.user_id == u.id))
-                .where(u.org_id == self.org_id, u.id.in_(chunk))).all()
+            rows = self.conn.execute(_STANDINGS, {"org": self.org_id, "ids": chunk}).all()
             groups: dict[str, set[str]] = {}
             for r in rows:
                 groups.setdefault(r.id, set())
@@ -124,12 +128,10 @@ class ChangeStore:
             select(d.id, d.name, d.place_id).where(d.org_id == self.org_id))}
 
     def group_names(self, group_ids: Iterable[str]) -> dict[str, str]:
-        gr = t.groups.c
         out: dict[str, str] = {}
         for chunk in _chunks(sorted(set(group_ids)), 500):
             out.update((r.id, r.display_name) for r in self.conn.execute(
-                select(gr.id, gr.display_name).where(gr.org_id == self.org_id,
-                                                     gr.id.in_(chunk))))
+                _GROUP_NAMES, {"org": self.org_id, "ids": chunk}))
         return out
 
     def member_ids(self, group_id: str) -> list[str]:

@@ -83,6 +83,10 @@ _TOUCH_RELATED = {
             t.memberships.c.org_id == bindparam("b_org"), kept.own == bindparam("b_id"))))
     .values(version=kept.related.c.version + 1, modified_us=bindparam("b_at"))
     for name, kept in STORAGE.items()}
+_TOUCH = {name: update(kept.table).where(
+    kept.table.c.org_id == bindparam("b_org"), kept.table.c.id == bindparam("b_id")
+).values(version=bindparam("b_version"), modified_us=bindparam("b_at"))
+    for name, kept in STORAGE.items()}
 _DROP_SIDE = {name: delete(kept.side.table).where(kept.side.table.c.org_id == bindparam("org"),
                                                   kept.side.owner == bindparam("id"))
               for name, kept in STORAGE.items() if kept.side is not None}
@@ -131,6 +135,25 @@ _USER_GROUPS = (select(_m.user_id, _g.id, _g.display_name, _g.display_name_ci)
                            and_(_g.org_id == _m.org_id, _g.id == _m.group_id))
                 .where(_m.org_id == bindparam("org"),
                        _m.user_id.in_(bindparam("ids", expanding=True))))
+
+
+# A membership change's statements, built once with the ids as an expanding parameter
+# (building one per call cost SQLAlchemy 0.3 ms; SQLite runs it in microseconds).
+_MISSING = select(_u.id).where(_u.org_id == bindparam("org"),
+                               _u.id.in_(bindparam("ids", expanding=True)))
+_TOUCH_USERS = update(t.users).where(
+    _u.org_id == bindparam("b_org"), _u.id.in_(bindparam("b_ids", expanding=True))
+).values(version=_u.version + 1, modified_us=bindparam("b_at"))
+_LISTED_MEMBERS = and_(_m.org_id == bindparam("b_org"), _m.group_id == bindparam("b_group"),
+                       _m.user_id.in_(bindparam("b_ids", expanding=True)))
+_TOUCH_LEAVING = update(t.users).where(
+    _u.org_id == bindparam("b_org"), _u.id.in_(select(_m.user_id).where(_LISTED_MEMBERS))
+).values(version=_u.version + 1, modified_us=bindparam("b_at"))
+_REMOVE_MEMBERS = delete(t.memberships).where(_LISTED_MEMBERS)
+_ADD_MEMBERS = {  # rows already there are skipped; RETURNING says which were added
+    "sqlite": sqlite.insert(t.memberships).on_conflict_do_nothing().returning(_m.user_id),
+    "postgresql": postgresql.insert(t.memberships).on_conflict_do_nothing()
+    .returning(_m.user_id)}
 
 
 def _user_groups_json(backend: str) -> Any:
@@ -482,11 +505,9 @@ class Directory:
 
     def touch(self, rt: ResourceType, current: Stored, at_us: int) -> Meta:
         """Bump version and lastModified without a new document (membership changed)."""
-        table = self._table(rt)
         version = current.meta.version + 1
-        self.conn.execute(update(table).where(
-            table.c.org_id == self.org_id, table.c.id == current.meta.id
-        ).values(version=version, modified_us=at_us))
+        self.conn.execute(_TOUCH[rt.name], {"b_org": self.org_id, "b_id": current.meta.id,
+                                            "b_version": version, "b_at": at_us})
         return Meta(current.meta.id, current.meta.created, from_us(at_us), version)
 
     def touch_related(self, rt: ResourceType, id_: str, at_us: int) -> int:
@@ -533,10 +554,9 @@ class Directory:
         """The ids in `ids` that are not users of this organization."""
         wanted = list(dict.fromkeys(ids))
         found: set[str] = set()
-        u = t.users.c
         for chunk in _chunks(wanted, 500):
-            found |= set(self.conn.execute(
-                select(u.id).where(u.org_id == self.org_id, u.id.in_(chunk))).scalars())
+            found |= set(self.conn.execute(_MISSING, {"org": self.org_id, "ids": chunk})
+                         .scalars())
         return [i for i in wanted if i not in found]
 
     def apply_member_changes(self, group_id: str, changes: Sequence[MemberChange],
@@ -554,10 +574,15 @@ class Directory:
                                          "organization.")
                 changed += self._insert_members(group_id, change.ids, at_us)
                 continue
+            if change.kind == "remove":  # the common case: statements built once
+                for chunk in _chunks(list(change.ids), 500):
+                    listed = {"b_org": self.org_id, "b_group": group_id, "b_ids": chunk,
+                              "b_at": at_us}
+                    self.conn.execute(_TOUCH_LEAVING, listed)
+                    changed += self.conn.execute(_REMOVE_MEMBERS, listed).rowcount
+                continue
             conditions: list[Any] = []
-            if change.kind == "remove":
-                conditions = [m.c.user_id.in_(chunk) for chunk in _chunks(list(change.ids), 500)]
-            elif change.kind == "remove_all":
+            if change.kind == "remove_all":
                 conditions = [m.c.org_id == self.org_id]
             elif change.kind == "remove_where":
                 assert change.where is not None
@@ -573,14 +598,12 @@ class Directory:
         rows = [{"org_id": self.org_id, "group_id": group_id, "user_id": i} for i in ids]
         if not rows:
             return 0
-        dialect_insert = postgresql.insert if self.backend == "postgresql" else sqlite.insert
         total = 0
-        for chunk in _chunks(rows, 500):
-            stmt = (dialect_insert(t.memberships).values(chunk).on_conflict_do_nothing()
-                    .returning(t.memberships.c.user_id))  # rowcount is unreliable here
-            added = list(self.conn.execute(stmt).scalars())
+        for chunk in _chunks(rows, 500):  # rowcount is unreliable here: RETURNING counts
+            added = list(self.conn.execute(_ADD_MEMBERS[self.backend], chunk).scalars())
             if added:
-                self._touch(t.users, added, at_us)
+                self.conn.execute(_TOUCH_USERS, {"b_org": self.org_id, "b_ids": added,
+                                                 "b_at": at_us})
             total += len(added)
         return total
 
