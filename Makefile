@@ -34,8 +34,10 @@ clean:
 
 ## Benchmark the real server on SQLite and PostgreSQL (prints a table, writes bench/results/),
 ## then side by side with scim2-server 0.8.3, the peer (ratios against the targets), then
+## Doorpost's own flat costs without HTTP (bench/inprocess.py), then
 ## revocation latency (PATCH active=false → denied decision, → signed access.revoked webhook).
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 	$(BIN)/python bench/compare.py $(COMPARE_ARGS)
+	$(BIN)/python bench/inprocess.py
 	$(BIN)/python bench/revocation.py $(REVOCATION_ARGS)
