@@ -1,5 +1,6 @@
 """Properties of the core's one-rule-per-concept functions, searched by Hypothesis: text
-folding, "the same value", the PATCH engine on multi-valued attributes, times, projection."""
+folding, "the same value", the PATCH engine on multi-valued attributes, times, projection,
+and the access rule's test for a user's own document write."""
 
 from __future__ import annotations
 

@@ -131,13 +131,7 @@ class ScimService:
         return [ResourceView(rt, s.doc, s.meta, projection, r) for s, r in zip(items, related)]
 
     def _view(self, directory: Directory, rt: ResourceType, stored: Stored,
-              projection: Projection, known: list[Related] | None = None) -> ResourceView:
-        """One resource as a write's answer shows it; `known`: its small relation, when the
-        write has read it already (`_locked`)."""
-        relation = rt.relation
-        if known is not None and relation is not None:
-            return ResourceView(rt, stored.doc, stored.meta, projection,
-                                [known] if projection.wants(rt, relation.name) else [])
+              projection: Projection) -> ResourceView:
         return self._views(directory, rt, [stored], projection, detached=False)[0]
 
     def _member_batches(self, org_id: int, group_id: str) -> Iterator[list[Related]]:
@@ -242,7 +236,7 @@ class ScimService:
         doc = prepare_document(rt, parsed.doc)
         with self.db.write() as conn:
             directory = self._writer(conn, caller)
-            current, related = _locked(directory, rt, id_, if_match)
+            current = _locked(directory, rt, id_, if_match)
             notes += kept_on_put(rt, current.doc, doc)
             delta: list[MemberChange] = []
             at = now_us()
@@ -255,11 +249,11 @@ class ScimService:
             feed = Announcer(conn, caller.org.id, at)
             feed.watch_write(_kind(rt), id_, delta, documents=(current.doc, doc))
             changed = directory.apply_member_changes(id_, delta, at)
-            meta = _save(directory, rt, current, doc, changed, at, related)
+            meta = _save(directory, rt, current, doc, changed, at)
             feed.resource(_kind(rt), id_, current.doc, doc)
             feed.commit()
-            view = self._view(directory, rt, Stored(doc, meta), _projection(rt, params or {}),
-                              related)
+            view = self._view(directory, rt, Stored(doc, meta, related=current.related),
+                              _projection(rt, params or {}))
             return self._audited(conn, audit, Answer.of(
                 200, view, notes, changes_between(current.doc, doc, delta)))
 
@@ -277,7 +271,7 @@ class ScimService:
         projection = _projection(rt, params)
         with self.db.write() as conn:
             directory = self._writer(conn, caller)
-            current, related = _locked(directory, rt, id_, if_match)
+            current = _locked(directory, rt, id_, if_match)
             secret = StoredPassword.take(current.doc)
             result = apply_patch(secret.working, ops, rt, dialect.policy, resource_id=id_)
             notes += result.notes
@@ -287,7 +281,7 @@ class ScimService:
             feed.watch_write(_kind(rt), id_, result.member_changes,
                              documents=(current.doc, doc))
             changed = directory.apply_member_changes(id_, result.member_changes, at)
-            meta = _save(directory, rt, current, doc, changed, at, related)
+            meta = _save(directory, rt, current, doc, changed, at)
             feed.resource(_kind(rt), id_, current.doc, doc)
             feed.commit()
             changes = changes_between(current.doc, doc, result.member_changes) \
@@ -296,8 +290,9 @@ class ScimService:
             if large and not projection.only:
                 answer = Answer(204, None, meta.etag, meta.id, notes, changes)
             else:
-                answer = Answer.of(200, self._view(directory, rt, Stored(doc, meta),
-                                                   projection, related), notes, changes)
+                answer = Answer.of(200, self._view(
+                    directory, rt, Stored(doc, meta, related=current.related), projection),
+                    notes, changes)
             return self._audited(conn, audit, answer)
 
     @_retried
@@ -305,7 +300,7 @@ class ScimService:
                audit: Audit | None = None) -> Answer:
         with self.db.write() as conn:
             directory = self._writer(conn, caller)
-            current, _ = _locked(directory, rt, id_, if_match)
+            current = _locked(directory, rt, id_, if_match)
             feed = Announcer(conn, caller.org.id, now_us())
             feed.watch_write(_kind(rt), id_, deleting=True)
             directory.delete(rt, id_, feed.at_us)
@@ -476,12 +471,11 @@ def _kind(rt: ResourceType) -> str:
     return rt.name.lower()
 
 
-def _locked(directory: Directory, rt: ResourceType, id_: str, if_match: str | None
-            ) -> tuple[Stored, list[Related] | None]:
+def _locked(directory: Directory, rt: ResourceType, id_: str, if_match: str | None) -> Stored:
     """The resource, locked for this write transaction; 404 if absent, 412 if stale. With
-    it, a small relation (a user's groups), read in the same statement: the write cannot
-    change it (the organization's writes are serialized), and its answer shows it. A large
-    one (a group's members) is not read: None."""
+    it, in `related`, a small relation (a user's groups), read in the same statement: the
+    write cannot change it (the organization's writes are serialized), and its answer shows
+    it. A large one (a group's members) is not read."""
     relation = rt.relation
     current = directory.locked_with_relation(rt, id_) \
         if relation is not None and not relation.large \
@@ -489,15 +483,15 @@ def _locked(directory: Directory, rt: ResourceType, id_: str, if_match: str | No
     if current is None:
         raise NotFound(f"{rt.name} '{id_}' not found.")
     _check_if_match(if_match, current.meta)
-    return current, current.related
+    return current
 
 
 def _save(directory: Directory, rt: ResourceType, current: Stored, doc: dict[str, Any],
-          members_changed: int, at_us: int, related: list[Related] | None = None) -> Meta:
+          members_changed: int, at_us: int) -> Meta:
     """Write what changed: a new document, or only a version bump when just membership rows
     changed; nothing at all (same version, same lastModified) when nothing did."""
     if doc != current.doc:
-        return directory.update(rt, current, doc, at_us, related=related)
+        return directory.update(rt, current, doc, at_us)
     if members_changed:
         return directory.touch(rt, current, at_us)
     return current.meta

@@ -154,20 +154,22 @@ def _user_groups_json(backend: str) -> Any:
 _RELATION_COLUMN = {USER.name: _user_groups_json}
 
 
-def _user_with_groups(backend: str) -> Any:
-    """A user and its groups in one statement (a GET by id is then a single snapshot, with
-    no BEGIN/COMMIT)."""
-    return _readable(STORAGE[USER.name]).add_columns(_user_groups_json(backend)).where(
-        _u.org_id == bindparam("org"), _u.id == bindparam("id"))
+def _with_its_relation(name: str, backend: str) -> Any:
+    """A resource by id and its small relation in one statement (a GET by id is then a
+    single snapshot, with no BEGIN/COMMIT)."""
+    table = STORAGE[name].table
+    return _readable(STORAGE[name]).add_columns(_RELATION_COLUMN[name](backend)).where(
+        table.c.org_id == bindparam("org"), table.c.id == bindparam("id"))
 
 
-# For each type whose relation is small (a user's groups): the resource with it, by backend;
-# and the same, locked for a write (SQLite's writers are serialized by BEGIN IMMEDIATE).
-_WITH_RELATION = {USER.name: {backend: Prepared(_user_with_groups(backend))
-                              for backend in ("sqlite", "postgresql")}}
-_LOCKED_WITH_RELATION = {USER.name: {
-    "sqlite": _user_with_groups("sqlite"),
-    "postgresql": _user_with_groups("postgresql").with_for_update(of=t.users)}}
+# For each type whose relation is small: the resource with it, by backend; and the same,
+# locked for a write (SQLite's writers are serialized by BEGIN IMMEDIATE already).
+_WITH_RELATION = {name: {backend: Prepared(_with_its_relation(name, backend))
+                         for backend in ("sqlite", "postgresql")} for name in _RELATION_COLUMN}
+_LOCKED_WITH_RELATION = {name: {
+    "sqlite": _with_its_relation(name, "sqlite"),
+    "postgresql": _with_its_relation(name, "postgresql").with_for_update(
+        of=STORAGE[name].table)} for name in _RELATION_COLUMN}
 
 
 def _in_group_order(groups: Iterable[Sequence[Any]]) -> list[tuple[str, str]]:
@@ -462,12 +464,10 @@ class Directory:
             self.conn.execute(insert(t.user_emails), emails)
         return written
 
-    def update(self, rt: ResourceType, current: Stored, doc: dict[str, Any], at_us: int, *,
-               related: Sequence[Any] | None = None) -> Meta:
+    def update(self, rt: ResourceType, current: Stored, doc: dict[str, Any], at_us: int) -> Meta:
         """Write a new document; bumps the version by one, and touches the related resources
-        whose representation shows what changed (a group's name, a member's display).
-        `related`: the resources on the other side, when the caller has read them (none:
-        nothing to touch)."""
+        whose representation shows what changed (a group's name, a member's display); none
+        when `current` was read with its relation and it is empty."""
         kept = storage(rt)
         if fold(doc[rt.unique]) != fold(current.doc[rt.unique]):
             self._check_unique(rt, doc, current.meta.id)
@@ -479,7 +479,7 @@ class Directory:
             **{f"v_{k}": v for k, v in values.items()}})
         if kept.side is not None and current.doc.get(kept.side.attr) != doc.get(kept.side.attr):
             self._write_side_index(rt, current.meta.id, doc, replace=True)
-        if (related is None or related) and any(
+        if (current.related is None or current.related) and any(
                 current.doc.get(k) != doc.get(k) for k in kept.shown_by_related):
             self.touch_related(rt, current.meta.id, at_us)
         return Meta(current.meta.id, current.meta.created, from_us(at_us), version)
